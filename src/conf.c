@@ -1,0 +1,262 @@
+/*
+ * Top-level configuration: the tables for `service`, `inputs` and `output`,
+ * and the binding of the output by its `type`. Everything a module needs
+ * from the file is described here or in the module's own table, so
+ * `logship check` and the reference text come from the same source.
+ */
+#include "config.h"
+#include "conf.h"
+
+#include "log.h"
+#include "output.h"
+#include "outputs.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const conf_log_levels[] = {"error", "warn", "info", "debug",
+                                              NULL};
+static const char *const conf_input_types[] = {"stdin", NULL};
+
+static const struct opt conf_service_options[] = {
+    {.name = "workers",
+     .type = OPT_INT,
+     .def = "0",
+     .min = 0,
+     .max = 256,
+     .offset = offsetof(struct service_conf, workers),
+     .help = "worker threads that parse and encode (0: one per core)"},
+    {.name = "log_level",
+     .type = OPT_ENUM,
+     .def = "info",
+     .names = conf_log_levels,
+     .offset = offsetof(struct service_conf, log_level),
+     .help = "error, warn, info or debug"},
+    {.name = "grace_period",
+     .type = OPT_DURATION,
+     .def = "10s",
+     .offset = offsetof(struct service_conf, grace_period_ms),
+     .help = "on SIGTERM/SIGINT, how long to wait for in-flight events to be "
+             "acknowledged before exiting anyway"},
+    {.name = "hostname",
+     .type = OPT_STRING,
+     .offset = offsetof(struct service_conf, hostname),
+     .help = "host.name of every event (default: the system's hostname)"},
+    {.name = "read_buffer_size",
+     .type = OPT_SIZE,
+     .def = "512KiB",
+     .min = 4096,
+     .max = 64 * 1048576,
+     .offset = offsetof(struct service_conf, read_bytes),
+     .help = "size of each read from a file"},
+    {.name = "chunks",
+     .type = OPT_INT,
+     .def = "0",
+     .min = 0,
+     .max = 1024,
+     .offset = offsetof(struct service_conf, chunks),
+     .help = "read buffers in flight to the workers (0: 2 per worker + 2)"},
+    {.name = "batches",
+     .type = OPT_INT,
+     .def = "0",
+     .min = 0,
+     .max = 1024,
+     .offset = offsetof(struct service_conf, batches),
+     .help = "batches in flight between workers and the output (0: one per "
+             "worker + 4); with batch_max_bytes, the memory bound"},
+    {0},
+};
+
+static const struct opt conf_input_options[] = {
+    {.name = "name",
+     .type = OPT_STRING,
+     .flags = OPT_REQUIRED,
+     .offset = offsetof(struct input_conf, name),
+     .help = "name of the input, used in logs and by `logship parse --input`"},
+    {.name = "type",
+     .type = OPT_ENUM,
+     .def = "stdin",
+     .names = conf_input_types,
+     .offset = offsetof(struct input_conf, type),
+     .help = "stdin"},
+    {.name = "fields",
+     .type = OPT_STRMAP,
+     .offset = offsetof(struct input_conf, fields),
+     .help = "static fields added to every event, e.g. service.name"},
+    {.name = "max_line_bytes",
+     .type = OPT_SIZE,
+     .def = "1MiB",
+     .min = 16,
+     .max = 256 * 1048576,
+     .offset = offsetof(struct input_conf, max_line_bytes),
+     .help = "longer lines are cut to this size and flagged "
+             "log.flags: [truncated]"},
+    {0},
+};
+
+static int conf_bind_output(const struct opt *opt, const struct conf_node *node,
+                            void *dst, const struct opt_ctx *ctx);
+static void conf_fini_output(void *dst);
+
+static const struct opt_custom conf_output_custom = {
+    .bind = conf_bind_output,
+    .fini = conf_fini_output,
+    .type_name = "mapping with a type",
+};
+
+const struct opt conf_options[] = {
+    {.name = "service",
+     .type = OPT_SECTION,
+     .offset = offsetof(struct conf, service),
+     .sub = conf_service_options,
+     .help = "process-wide settings"},
+    {.name = "inputs",
+     .type = OPT_SECTION_LIST,
+     .offset = offsetof(struct conf, inputs),
+     .sub = conf_input_options,
+     .sub_size = sizeof(struct input_conf),
+     .help = "where events come from"},
+    {.name = "output",
+     .type = OPT_CUSTOM,
+     .def = NULL,
+     .offset = offsetof(struct conf, output),
+     .custom = &conf_output_custom,
+     .help = "where events go: `type: stdout` or `type: file`"},
+    {0},
+};
+
+static int
+conf_bind_output(const struct opt *opt, const struct conf_node *node, void *dst,
+                 const struct opt_ctx *ctx)
+{
+    struct output_spec *spec = dst;
+    if (node->kind != CONF_MAP)
+        return options_error(ctx, node, opt->name,
+                             "expected a mapping, got a %s",
+                             conftree_kind_name(node->kind));
+    const struct conf_node *type = conftree_get(node, "type");
+    if (type == NULL)
+        return options_error(ctx, node, "output.type",
+                             "required key is missing");
+    if (type->kind != CONF_SCALAR)
+        return options_error(ctx, type, "output.type", "expected a string");
+    spec->type = outputs_find(type->value);
+    if (spec->type == NULL)
+        return options_error(ctx, type, "output.type",
+                             "unknown output type \"%s\" (known: %s)",
+                             type->value, outputs_names());
+    spec->conf = xcalloc(1, spec->type->conf_size);
+    struct opt_ctx sub = *ctx;
+    sub.path = "output";
+    return options_bind(spec->type->options, node, spec->conf, &sub) ? -EINVAL
+                                                                     : 0;
+}
+
+static void
+conf_fini_output(void *dst)
+{
+    struct output_spec *spec = dst;
+    if (spec->type != NULL && spec->conf != NULL) {
+        options_fini(spec->type->options, spec->conf);
+        free(spec->conf);
+    }
+    spec->type = NULL;
+    spec->conf = NULL;
+}
+
+/* Without an output section, events go to stdout. */
+static void
+conf_default_output(struct conf *conf)
+{
+    if (conf->output.type != NULL)
+        return;
+    conf->output.type = outputs_find("stdout");
+    conf->output.conf = xcalloc(1, conf->output.type->conf_size);
+    options_defaults(conf->output.type->options, conf->output.conf);
+    struct output_common *common = conf->output.conf;
+    free(common->type);
+    common->type = xstrdup("stdout");
+}
+
+/* Input names must be unique: `parse --input` and the logs name them. */
+static void
+conf_check_inputs(struct conf *conf, struct errlist *errs)
+{
+    const struct input_conf *in = conf->inputs.items;
+    const struct conf_node *list = conftree_get(conf->tree->root, "inputs");
+    for (size_t i = 0; i < conf->inputs.count; i++) {
+        for (size_t j = 0; j < i; j++) {
+            if (in[i].name == NULL || in[j].name == NULL ||
+                strcmp(in[i].name, in[j].name) != 0)
+                continue;
+            const struct conf_node *name =
+                conftree_get(list->children[i], "name");
+            errlist_add(errs,
+                        "%s:%u:%u: inputs[%zu].name: \"%s\" is already the "
+                        "name of inputs[%zu]",
+                        conf->path, name->line, name->column, i, in[i].name, j);
+        }
+    }
+}
+
+static struct conf *
+conf_bind(struct conf_tree *tree, const char *path, struct errlist *errs)
+{
+    struct conf *conf = xcalloc(1, sizeof(*conf));
+    conf->path = xstrdup(path);
+    conf->tree = tree;
+    size_t before = errs->count;
+    struct opt_ctx ctx = {.errs = errs, .path = "", .file = conf->path};
+    options_bind(conf_options, tree ? tree->root : NULL, conf, &ctx);
+    conf_check_inputs(conf, errs);
+    conf_default_output(conf);
+    if (errs->count > before) {
+        conf_destroy(conf);
+        return NULL;
+    }
+    return conf;
+}
+
+struct conf *
+conf_load(const char *path, struct errlist *errs)
+{
+    struct conf_tree *tree = conftree_load_file(path, errs);
+    if (tree == NULL)
+        return NULL;
+    return conf_bind(tree, path, errs);
+}
+
+struct conf *
+conf_load_string(const char *name, const char *text, struct errlist *errs)
+{
+    struct conf_tree *tree =
+        conftree_load_string(name, text, strlen(text), errs);
+    if (tree == NULL)
+        return NULL;
+    return conf_bind(tree, name, errs);
+}
+
+void
+conf_destroy(struct conf *conf)
+{
+    if (conf == NULL)
+        return;
+    options_fini(conf_options, conf);
+    conftree_destroy(conf->tree);
+    free(conf->path);
+    free(conf);
+}
+
+const struct input_conf *
+conf_input(const struct conf *conf, const char *name)
+{
+    const struct input_conf *in = conf->inputs.items;
+    for (size_t i = 0; i < conf->inputs.count; i++) {
+        if (strcmp(in[i].name, name) == 0)
+            return &in[i];
+    }
+    return NULL;
+}

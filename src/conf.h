@@ -1,0 +1,65 @@
+/*
+ * The loaded configuration: the option tables of the top-level sections
+ * (service, inputs, output) and the bound structs. Loaded once on the main
+ * thread before any other starts; read-only afterwards.
+ */
+#ifndef LOGSHIP_CONF_H
+#define LOGSHIP_CONF_H
+
+#include "conftree.h"
+#include "errbuf.h"
+#include "options.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct output_type;
+
+struct service_conf {
+    int64_t workers; /* 0: one per core */
+    int log_level;   /* enum log_level */
+    int64_t grace_period_ms;
+    char *hostname; /* owned; NULL: gethostname() */
+    uint64_t read_bytes;
+    int64_t chunks;  /* chunks in flight between inputs and workers */
+    int64_t batches; /* batches in flight between workers and the output */
+};
+
+enum input_kind { INPUT_STDIN };
+
+struct input_conf {
+    char *name;              /* owned */
+    int type;                /* enum input_kind */
+    struct strmap fields;    /* static fields added to every event */
+    uint64_t max_line_bytes; /* longer lines are truncated and flagged */
+};
+
+struct output_spec {
+    const struct output_type *type; /* borrowed: static table */
+    void *conf;                     /* owned: bound with type->options */
+};
+
+struct conf {
+    char *path;             /* owned: the file loaded, for messages */
+    struct conf_tree *tree; /* owned */
+    struct service_conf service;
+    struct seclist inputs; /* struct input_conf */
+    struct output_spec output;
+};
+
+extern const struct opt conf_options[];
+
+/*
+ * Loads and binds path. Every problem is added to errs; returns NULL if
+ * there was any.
+ */
+struct conf *conf_load(const char *path, struct errlist *errs);
+/* Binds a YAML text (tests, and `logship parse` with no file). */
+struct conf *conf_load_string(const char *name, const char *text,
+                              struct errlist *errs);
+void conf_destroy(struct conf *conf);
+
+/* Returns the input named name, or NULL. */
+const struct input_conf *conf_input(const struct conf *conf, const char *name);
+
+#endif

@@ -1,0 +1,77 @@
+/*
+ * Internals shared by pipeline.c, worker.c and input.c: the pipeline
+ * struct. Nothing outside those files includes this.
+ */
+#ifndef LOGSHIP_PIPELINE_INT_H
+#define LOGSHIP_PIPELINE_INT_H
+
+#include "batch.h"
+#include "chunk.h"
+#include "conf.h"
+#include "event.h"
+#include "output.h"
+#include "pipeline.h"
+#include "queue.h"
+#include "worker.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+struct input {
+    const struct input_conf *conf; /* borrowed */
+    struct pipeline *p;            /* borrowed */
+    struct field *fields;          /* owned array: static fields of events */
+    size_t nfields;                /* spans point into conf memory */
+    struct source *src;            /* owned: standard input's source */
+    struct source **done_sources;  /* owned: files read, kept until the end */
+    size_t ndone_sources;
+    pthread_t thread;
+    bool started;
+};
+
+struct pipeline {
+    const struct conf *conf; /* borrowed */
+    struct pipeline_opts opts;
+    char *hostname;                  /* owned */
+    struct input_conf default_input; /* for PARSE without --input */
+
+    struct input *inputs; /* owned */
+    size_t ninputs;
+    atomic_size_t inputs_running;
+
+    struct chunk_pool *chunks;  /* owned */
+    struct queue *work;         /* owned: chunks for the workers */
+    struct batch_pool *batches; /* owned */
+    struct queue *out_queue;    /* owned: batches for the output */
+
+    struct worker *workers; /* owned */
+    size_t nworkers;
+    atomic_size_t workers_running;
+
+    struct output out;
+    pthread_t out_thread;
+    bool out_started;
+    int out_rc;
+
+    atomic_bool stopping;
+    int stop_fd; /* owned: eventfd, readable once pipeline_stop was called */
+    int64_t stop_ms;         /* monotonic time of the first stop request */
+    atomic_int fatal;        /* the output's fatal error, or 0 */
+    atomic_int input_errors; /* files that could not be read */
+
+    pthread_mutex_t lock;
+    pthread_cond_t done_cond;
+    bool done; /* the output thread has returned */
+};
+
+/* Hands a batch to the output (prepares it first). Worker threads. */
+void pipeline_submit(struct pipeline *p, struct worker *w, struct batch *b);
+/* The input thread function. */
+void *input_main(void *arg);
+/* Builds an input's static fields. */
+void input_init(struct input *in, struct pipeline *p,
+                const struct input_conf *conf);
+void input_fini(struct input *in);
+
+#endif

@@ -20,8 +20,19 @@
  *   anything else                   404 JSON error
  *
  * One thread, one poll() loop, any number of keep-alive connections.  Only
- * 127.0.0.1 is used.  The usage text (fake_es --help, the string
- * fake_es_usage below) documents the fault script and the flags.
+ * 127.0.0.1 is used.
+ *
+ * Fault script (--script F, or --fault RULE), one rule per line, applied to
+ * bulk requests numbered 1, 2, 3... in arrival order:
+ *
+ *   [req SET] FAULT [commit|no-commit]        SET: * | N,N-M,N- ...
+ *   FAULT: item SET status CODE | item CODE at SET | item-status-every K CODE
+ *        | http CODE [if-items-over K] | delay MS | reset-before | reset-mid
+ *        | truncate | garbage [CODE] | hang
+ *
+ * e.g. "req 1 item 3 status 429", "req 2 http 503", "req 4 reset-mid".
+ * The full description (precedence, error types, defaults) is the usage
+ * text fake_es_usage below, printed by fake_es --help.
  *
  * Build: gcc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 \
  *            -o fake_es tests/fake_es/fake_es.c -ljansson -lz
@@ -128,7 +139,8 @@ static const char fake_es_usage[] =
     "             item 503 at 2,4              req 2 http 429\n"
     "             req 3-5 http 413 if-items-over 100\n"
     "             req 3 delay 2000             req 4 reset-before\n"
-    "             req 5 reset-mid no-commit    req * item-status-every 10 429\n";
+    "             req 5 reset-mid no-commit    req * item-status-every 10 "
+    "429\n";
 
 #define FAKE_ES_MAX_HEAD         (64 * 1024)
 #define FAKE_ES_MAX_HEADERS      256
@@ -345,8 +357,8 @@ enum rule_kind {
 };
 
 static const char *const rule_kind_names[] = {
-    "item",     "item-status-every", "http",    "delay", "reset-before",
-    "reset-mid", "truncate",         "garbage", "hang",
+    "item",      "item-status-every", "http",    "delay", "reset-before",
+    "reset-mid", "truncate",          "garbage", "hang",
 };
 
 struct range {
@@ -485,8 +497,9 @@ rule_parse(const char *line, struct rule *r, char *err, size_t errlen)
             code = t[i];
             set = t[i + 2];
         } else {
-            snprintf(err, errlen, "expected 'item SET status CODE' or "
-                                  "'item CODE at SET'");
+            snprintf(err, errlen,
+                     "expected 'item SET status CODE' or "
+                     "'item CODE at SET'");
             goto out;
         }
         i += 3;
@@ -562,8 +575,7 @@ rule_parse(const char *line, struct rule *r, char *err, size_t errlen)
     if (i < n &&
         (strcmp(t[i], "commit") == 0 || strcmp(t[i], "no-commit") == 0)) {
         if (r->kind == R_ITEM || r->kind == R_EVERY || r->kind == R_DELAY) {
-            snprintf(err, errlen, "'%s' only applies to response faults",
-                     t[i]);
+            snprintf(err, errlen, "'%s' only applies to response faults", t[i]);
             goto out;
         }
         r->commit = strcmp(t[i], "commit") == 0;
@@ -589,13 +601,13 @@ out:
 /* global state                                                        */
 
 enum cstate {
-    CS_HEAD,      /* reading request line + headers */
-    CS_BODY,      /* reading the body */
-    CS_WAIT,      /* response staged, waiting for its delay */
-    CS_WRITE,     /* sending the response */
-    CS_RST_WAIT,  /* sent what we wanted, waiting for it to leave, then RST */
-    CS_HANG,      /* never answer */
-    CS_DRAIN,     /* shut down for writing, discarding input until EOF */
+    CS_HEAD,     /* reading request line + headers */
+    CS_BODY,     /* reading the body */
+    CS_WAIT,     /* response staged, waiting for its delay */
+    CS_WRITE,    /* sending the response */
+    CS_RST_WAIT, /* sent what we wanted, waiting for it to leave, then RST */
+    CS_HANG,     /* never answer */
+    CS_DRAIN,    /* shut down for writing, discarding input until EOF */
 };
 
 enum after { AFTER_KEEP, AFTER_CLOSE, AFTER_RST, AFTER_HANG };
@@ -685,8 +697,7 @@ version_parse(const char *s, struct version *v)
     }
     char tail;
     if (strlen(s) >= sizeof(v->number) ||
-        sscanf(s, "%u.%u.%u%c", &v->major, &v->minor, &v->patch, &tail) !=
-            3 ||
+        sscanf(s, "%u.%u.%u%c", &v->major, &v->minor, &v->patch, &tail) != 3 ||
         strspn(s, "0123456789.") != strlen(s))
         return false;
     snprintf(v->number, sizeof(v->number), "%s", s);
@@ -774,27 +785,48 @@ static const char *
 http_reason(int code)
 {
     switch (code) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 413: return "Request Entity Too Large";
-    case 415: return "Unsupported Media Type";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    default: return code < 300 ? "OK" : "Error";
+    case 100:
+        return "Continue";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 409:
+        return "Conflict";
+    case 413:
+        return "Request Entity Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    case 505:
+        return "HTTP Version Not Supported";
+    default:
+        return code < 300 ? "OK" : "Error";
     }
 }
 
@@ -803,13 +835,20 @@ static const char *
 item_error_type(int code)
 {
     switch (code) {
-    case 400: return "mapper_parsing_exception";
-    case 403: return "cluster_block_exception";
-    case 404: return "index_not_found_exception";
-    case 409: return "version_conflict_engine_exception";
-    case 429: return "es_rejected_execution_exception";
-    case 503: return "unavailable_shards_exception";
-    default: return "exception";
+    case 400:
+        return "mapper_parsing_exception";
+    case 403:
+        return "cluster_block_exception";
+    case 404:
+        return "index_not_found_exception";
+    case 409:
+        return "version_conflict_engine_exception";
+    case 429:
+        return "es_rejected_execution_exception";
+    case 503:
+        return "unavailable_shards_exception";
+    default:
+        return "exception";
     }
 }
 
@@ -831,7 +870,9 @@ item_error_reason(int code, const char *index, const char *id, char *out,
                  "delete block];",
                  index);
         break;
-    case 404: snprintf(out, len, "no such index [%s]", index); break;
+    case 404:
+        snprintf(out, len, "no such index [%s]", index);
+        break;
     case 409:
         snprintf(out, len,
                  "[%s]: version conflict, document already exists (current "
@@ -862,14 +903,22 @@ static const char *
 http_error_type(int code)
 {
     switch (code) {
-    case 400: return "illegal_argument_exception";
-    case 401: return "security_exception";
-    case 403: return "cluster_block_exception";
-    case 404: return "index_not_found_exception";
-    case 409: return "version_conflict_engine_exception";
-    case 429: return "es_rejected_execution_exception";
-    case 503: return "cluster_block_exception";
-    default: return "exception";
+    case 400:
+        return "illegal_argument_exception";
+    case 401:
+        return "security_exception";
+    case 403:
+        return "cluster_block_exception";
+    case 404:
+        return "index_not_found_exception";
+    case 409:
+        return "version_conflict_engine_exception";
+    case 429:
+        return "es_rejected_execution_exception";
+    case 503:
+        return "cluster_block_exception";
+    default:
+        return "exception";
     }
 }
 
@@ -881,14 +930,17 @@ http_error_reason(int code)
         return "missing authentication credentials for REST request [/_bulk]";
     case 403:
         return "blocked by: [FORBIDDEN/8/index write (api)];";
-    case 404: return "no such index [fake]";
+    case 404:
+        return "no such index [fake]";
     case 429:
         return "rejected execution of coordinating operation "
                "[coordinating_and_primary_bytes=0, replica_bytes=0, "
                "all_bytes=0, coordinating_operation_bytes=1024, "
                "max_coordinating_and_primary_bytes=1024] (fake_es injected)";
-    case 503: return "blocked by: [SERVICE_UNAVAILABLE/2/no master];";
-    default: return "fake_es injected error";
+    case 503:
+        return "blocked by: [SERVICE_UNAVAILABLE/2/no master];";
+    default:
+        return "fake_es injected error";
     }
 }
 
@@ -1000,12 +1052,12 @@ conn_fail(struct conn *c, int status, const char *reason)
 
 struct reqinfo {
     uint64_t seq;
-    uint64_t bulk_seq;   /* 0 = not a bulk request */
-    int64_t actions;     /* -1 = not counted */
-    int status;          /* 0 = no response */
-    const char *fault;   /* NULL = none */
-    const char *note;    /* NULL = none */
-    const char *body;    /* decoded (or raw if undecodable) */
+    uint64_t bulk_seq; /* 0 = not a bulk request */
+    int64_t actions;   /* -1 = not counted */
+    int status;        /* 0 = no response */
+    const char *fault; /* NULL = none */
+    const char *note;  /* NULL = none */
+    const char *body;  /* decoded (or raw if undecodable) */
     size_t blen;
     bool decoded_ok;
     bool has_body;
@@ -1022,8 +1074,8 @@ record_request(struct conn *c, const struct reqinfo *ri)
         fprintf(stderr,
                 "fake_es: #%" PRIu64 " conn %" PRIu64 " %s %s bulk=%" PRIu64
                 " actions=%" PRId64 " -> %d%s%s\n",
-                ri->seq, c->id, r->method, r->target, ri->bulk_seq,
-                ri->actions, ri->status, ri->fault ? " fault=" : "",
+                ri->seq, c->id, r->method, r->target, ri->bulk_seq, ri->actions,
+                ri->status, ri->fault ? " fault=" : "",
                 ri->fault ? ri->fault : "");
     if (!g.record_log)
         return;
@@ -1044,8 +1096,8 @@ record_request(struct conn *c, const struct reqinfo *ri)
         json_t *h = json_object();
         json_object_set_new(h, "name",
                             fake_es_jstr(r->h[i].name, strlen(r->h[i].name)));
-        json_object_set_new(
-            h, "value", fake_es_jstr(r->h[i].value, strlen(r->h[i].value)));
+        json_object_set_new(h, "value",
+                            fake_es_jstr(r->h[i].value, strlen(r->h[i].value)));
         json_array_append_new(hs, h);
     }
     json_object_set_new(o, "headers", hs);
@@ -1055,14 +1107,13 @@ record_request(struct conn *c, const struct reqinfo *ri)
         r->content_encoding
             ? fake_es_jstr(r->content_encoding, strlen(r->content_encoding))
             : json_null());
-    json_object_set_new(o, "body_bytes",
-                        json_integer((json_int_t)r->body.len));
+    json_object_set_new(o, "body_bytes", json_integer((json_int_t)r->body.len));
     json_object_set_new(o, "body_bytes_uncompressed",
                         ri->decoded_ok ? json_integer((json_int_t)ri->blen)
                                        : json_null());
-    json_object_set_new(o, "actions", ri->actions >= 0
-                                          ? json_integer(ri->actions)
-                                          : json_null());
+    json_object_set_new(o, "actions",
+                        ri->actions >= 0 ? json_integer(ri->actions)
+                                         : json_null());
     json_object_set_new(o, "status",
                         ri->status ? json_integer(ri->status) : json_null());
     json_object_set_new(o, "fault",
@@ -1301,8 +1352,9 @@ bulk_parse(const char *body, size_t len, const char *pidx, const char *ptype,
             meta = json_object_iter_value(it);
         }
         if (!meta || !json_is_object(meta)) {
-            perr_set(e, 400, j ? "illegal_argument_exception"
-                               : "x_content_parse_exception",
+            perr_set(e, 400,
+                     j ? "illegal_argument_exception"
+                       : "x_content_parse_exception",
                      "Malformed action/metadata line [%zu], expected "
                      "START_OBJECT with one action%s%s",
                      lineno, j ? "" : ": ", j ? "" : jerr.text);
@@ -1348,7 +1400,7 @@ bulk_parse(const char *body, size_t len, const char *pidx, const char *ptype,
         struct action *a = &v[n++];
         memset(a, 0, sizeof(*a));
         a->op = (enum op)op;
-        a->index = fake_es_xstrdup(ji ? json_string_value(ji)
+        a->index = fake_es_xstrdup(ji     ? json_string_value(ji)
                                    : pidx ? pidx
                                           : "");
         if (jd && json_is_string(jd)) {
@@ -1421,7 +1473,9 @@ rules_eval(uint64_t bulk_no, size_t nactions, struct plan *p)
             for (uint64_t pos = r->every; pos <= nactions; pos += r->every)
                 p->item_status[pos - 1] = r->status;
             break;
-        case R_DELAY: p->delay_ms += r->delay_ms; break;
+        case R_DELAY:
+            p->delay_ms += r->delay_ms;
+            break;
         case R_HTTP:
             if (r->over >= 0 && (int64_t)nactions <= r->over)
                 break;
@@ -1443,65 +1497,93 @@ doc_key(const char *index, const char *id)
     return k;
 }
 
-static json_t *
-bulk_item(const struct action *a, const char *id, int status,
+/* Appends s as a JSON string; invalid UTF-8 bytes become '?'. */
+static void
+buf_add_jstr(struct buf *b, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    buf_reserve(b, strlen(s) + 2);
+    buf_add(b, "\"", 1);
+    while (*p) {
+        unsigned char ch = *p;
+        size_t len = 1;
+        if (ch == '"' || ch == '\\') {
+            char esc[2] = {'\\', (char)ch};
+            buf_add(b, esc, 2);
+        } else if (ch < 0x20) {
+            buf_addf(b, "\\u%04x", ch);
+        } else if (ch < 0x80) {
+            buf_add(b, p, 1);
+        } else {
+            len = ch >= 0xf0 && ch <= 0xf4   ? 4
+                  : ch >= 0xe0               ? 3
+                  : ch >= 0xc2 && ch <= 0xdf ? 2
+                                             : 0;
+            for (size_t k = 1; k < len; k++)
+                if ((p[k] & 0xc0) != 0x80)
+                    len = 0;
+            if (len)
+                buf_add(b, p, len);
+            else
+                buf_add(b, "?", 1);
+            if (!len)
+                len = 1;
+        }
+        p += len;
+    }
+    buf_add(b, "\"", 1);
+}
+
+static void
+bulk_item_start(struct buf *b, const struct action *a, const char *id)
+{
+    buf_addf(b, "{\"%s\":{\"_index\":", op_names[a->op]);
+    buf_add_jstr(b, a->index);
+    if (!g.ver.opensearch && g.ver.major <= 6) {
+        buf_adds(b, ",\"_type\":");
+        buf_add_jstr(b, a->type ? a->type : "_doc");
+    }
+    buf_adds(b, ",\"_id\":");
+    buf_add_jstr(b, id);
+}
+
+static void
+bulk_item(struct buf *b, const struct action *a, const char *id, int status,
           const char *result, json_int_t version, bool commit)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "_index", fake_es_jstr(a->index, strlen(a->index)));
-    if (!g.ver.opensearch && g.ver.major <= 6)
-        json_object_set_new(o, "_type",
-                            json_string(a->type ? a->type : "_doc"));
-    json_object_set_new(o, "_id", fake_es_jstr(id, strlen(id)));
-    json_object_set_new(o, "_version", json_integer(version));
-    json_object_set_new(o, "result", json_string(result));
-    json_object_set_new(o, "_shards",
-                        json_pack("{s:i, s:i, s:i}", "total", 2, "successful",
-                                  1, "failed", 0));
-    json_object_set_new(o, "_seq_no",
-                        json_integer((json_int_t)(commit ? g.seq_no++
-                                                         : g.seq_no)));
-    json_object_set_new(o, "_primary_term", json_integer(1));
-    json_object_set_new(o, "status", json_integer(status));
-    json_t *w = json_object();
-    json_object_set_new(w, op_names[a->op], o);
-    return w;
+    bulk_item_start(b, a, id);
+    buf_addf(b,
+             ",\"_version\":%" JSON_INTEGER_FORMAT
+             ",\"result\":\"%s\",\"_shards\":{\"total\":2,\"successful\":1,"
+             "\"failed\":0},\"_seq_no\":%" PRIu64
+             ",\"_primary_term\":1,\"status\":%d}}",
+             version, result, commit ? g.seq_no++ : g.seq_no, status);
 }
 
-static json_t *
-bulk_item_error(const struct action *a, const char *id, int status,
-                const char *type, const char *reason)
+static void
+bulk_item_error(struct buf *b, const struct action *a, const char *id,
+                int status, const char *type, const char *reason)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "_index", fake_es_jstr(a->index, strlen(a->index)));
-    if (!g.ver.opensearch && g.ver.major <= 6)
-        json_object_set_new(o, "_type",
-                            json_string(a->type ? a->type : "_doc"));
-    json_object_set_new(o, "_id", fake_es_jstr(id, strlen(id)));
-    json_object_set_new(o, "status", json_integer(status));
-    json_t *err = json_object();
-    json_object_set_new(err, "type", json_string(type));
-    json_object_set_new(err, "reason", fake_es_jstr(reason, strlen(reason)));
-    json_object_set_new(err, "index_uuid",
-                        json_string("ZmFrZS1pbmRleC11dWlkMA"));
-    json_object_set_new(err, "shard", json_string("0"));
-    json_object_set_new(err, "index",
-                        fake_es_jstr(a->index, strlen(a->index)));
-    json_object_set_new(o, "error", err);
-    json_t *w = json_object();
-    json_object_set_new(w, op_names[a->op], o);
-    return w;
+    bulk_item_start(b, a, id);
+    buf_addf(b, ",\"status\":%d,\"error\":{\"type\":\"%s\",\"reason\":", status,
+             type);
+    buf_add_jstr(b, reason);
+    buf_adds(b, ",\"index_uuid\":\"ZmFrZS1pbmRleC11dWlkMA\",\"shard\":\"0\","
+                "\"index\":");
+    buf_add_jstr(b, a->index);
+    buf_adds(b, "}}}");
 }
 
-/* Builds the bulk response.  commit = apply to --dedup memory and stats;
- * otherwise a dry run with the same shape. */
-static json_t *
+/* Writes the bulk response to out.  commit = apply to --dedup memory and
+ * stats; otherwise a dry run with the same shape. */
+static void
 bulk_process(const struct action *acts, size_t n, const int *override,
-             bool commit)
+             bool commit, struct buf *out)
 {
-    json_t *items = json_array();
+    struct buf items = {0};
     bool errors = false;
     uint64_t gen = g.id_counter;
+    buf_reserve(&items, n * 200);
     for (size_t i = 0; i < n; i++) {
         const struct action *a = &acts[i];
         char idbuf[32], reason[768];
@@ -1513,10 +1595,12 @@ bulk_process(const struct action *acts, size_t n, const int *override,
         char *key = g.docs ? doc_key(a->index, id) : NULL;
         json_t *jv = key ? json_object_get(g.docs, key) : NULL;
         json_int_t ver = jv ? json_integer_value(jv) : 0;
-        json_t *item;
+        struct buf *b = &items;
         int st = override[i];
         bool wrote = false;
 
+        if (i)
+            buf_add(b, ",", 1);
         json_t *src = NULL;
         json_error_t jerr;
         if (!st && a->src) {
@@ -1529,14 +1613,14 @@ bulk_process(const struct action *acts, size_t n, const int *override,
                          "failed to parse: %s (line %d, column %d)",
                          src ? "document is not an object" : jerr.text,
                          src ? 0 : jerr.line, src ? 0 : jerr.column);
-                item = bulk_item_error(a, id, st, "mapper_parsing_exception",
-                                       reason);
+                bulk_item_error(b, a, id, st, "mapper_parsing_exception",
+                                reason);
                 goto done;
             }
         }
         if (st) {
             item_error_reason(st, a->index, id, reason, sizeof(reason));
-            item = bulk_item_error(a, id, st, item_error_type(st), reason);
+            bulk_item_error(b, a, id, st, item_error_type(st), reason);
             goto done;
         }
         switch (a->op) {
@@ -1547,18 +1631,18 @@ bulk_process(const struct action *acts, size_t n, const int *override,
                          "[%s]: version conflict, document already exists "
                          "(current version [%" JSON_INTEGER_FORMAT "])",
                          id, ver);
-                item = bulk_item_error(
-                    a, id, st, "version_conflict_engine_exception", reason);
+                bulk_item_error(b, a, id, st,
+                                "version_conflict_engine_exception", reason);
             } else {
                 st = 201;
-                item = bulk_item(a, id, st, "created", 1, commit);
+                bulk_item(b, a, id, st, "created", 1, commit);
                 wrote = true;
             }
             break;
         case OP_INDEX:
             st = ver > 0 ? 200 : 201;
-            item = bulk_item(a, id, st, ver > 0 ? "updated" : "created",
-                             ver + 1, commit);
+            bulk_item(b, a, id, st, ver > 0 ? "updated" : "created", ver + 1,
+                      commit);
             wrote = true;
             break;
         case OP_UPDATE: {
@@ -1567,14 +1651,13 @@ bulk_process(const struct action *acts, size_t n, const int *override,
                         json_is_true(json_object_get(src, "doc_as_upsert")));
             if (g.docs && ver == 0 && !upsert) {
                 st = 404;
-                snprintf(reason, sizeof(reason), "[%s]: document missing",
-                         id);
-                item = bulk_item_error(a, id, st,
-                                       "document_missing_exception", reason);
+                snprintf(reason, sizeof(reason), "[%s]: document missing", id);
+                bulk_item_error(b, a, id, st, "document_missing_exception",
+                                reason);
             } else {
                 st = g.docs && ver == 0 ? 201 : 200;
-                item = bulk_item(a, id, st, st == 201 ? "created" : "updated",
-                                 ver + 1, commit);
+                bulk_item(b, a, id, st, st == 201 ? "created" : "updated",
+                          ver + 1, commit);
                 wrote = true;
             }
             break;
@@ -1583,10 +1666,10 @@ bulk_process(const struct action *acts, size_t n, const int *override,
         default:
             if (g.docs && ver == 0) {
                 st = 404;
-                item = bulk_item(a, id, st, "not_found", 1, commit);
+                bulk_item(b, a, id, st, "not_found", 1, commit);
             } else {
                 st = 200;
-                item = bulk_item(a, id, st, "deleted", ver + 1, commit);
+                bulk_item(b, a, id, st, "deleted", ver + 1, commit);
                 if (commit && key)
                     json_object_del(g.docs, key);
             }
@@ -1603,14 +1686,18 @@ bulk_process(const struct action *acts, size_t n, const int *override,
             errors = true;
         if (commit)
             fake_es_count_int(g.items_by_status, st);
-        json_array_append_new(items, item);
         json_decref(src);
         free(key);
     }
     if (commit)
         g.id_counter = gen;
-    return json_pack("{s:i, s:b, s:o}", "took", 1, "errors", errors, "items",
-                     items);
+    out->len = 0;
+    buf_reserve(out, items.len + 64);
+    buf_addf(out, "{\"took\":1,\"errors\":%s,\"items\":[",
+             errors ? "true" : "false");
+    buf_add(out, items.p ? items.p : "", items.len);
+    buf_adds(out, "]}");
+    buf_free(&items);
 }
 
 /* Splits "/_bulk", "/idx/_bulk", "/idx/type/_bulk".  path has no query. */
@@ -1641,8 +1728,7 @@ bulk_route(const char *path, char **index, char **type)
 
 static void
 handle_bulk(struct conn *c, struct reqinfo *ri, const char *body, size_t blen,
-            int derr, const char *derrmsg, const char *pidx,
-            const char *ptype)
+            int derr, const char *derrmsg, const char *pidx, const char *ptype)
 {
     struct action *acts = NULL;
     size_t nacts = 0;
@@ -1663,9 +1749,9 @@ handle_bulk(struct conn *c, struct reqinfo *ri, const char *body, size_t blen,
     const struct rule *f = pl.resp;
     bool commit = !pe.status && (!f || f->commit);
     bool partial = f && (f->kind == R_RESET_MID || f->kind == R_TRUNCATE);
-    json_t *resp = NULL;
+    struct buf resp = {0};
     if (!pe.status && (commit || partial))
-        resp = bulk_process(acts, nacts, pl.item_status, commit);
+        bulk_process(acts, nacts, pl.item_status, commit, &resp);
     if (pl.delay_ms > 0)
         fake_es_count(g.faults, "delay", 1);
     ri->delay_ms = pl.delay_ms;
@@ -1675,7 +1761,7 @@ handle_bulk(struct conn *c, struct reqinfo *ri, const char *body, size_t blen,
         ri->fault = rule_kind_names[f->kind];
         fake_es_count(g.faults, ri->fault, 1);
     }
-    enum resp_mode mode = !f                      ? RM_NORMAL
+    enum resp_mode mode = !f                       ? RM_NORMAL
                           : f->kind == R_RESET_MID ? RM_RESET_MID
                           : f->kind == R_TRUNCATE  ? RM_TRUNCATE
                                                    : RM_NORMAL;
@@ -1695,10 +1781,11 @@ handle_bulk(struct conn *c, struct reqinfo *ri, const char *body, size_t blen,
         conn_stage_error(c, pe.status, pe.type, pe.reason, mode);
         ri->status = pe.status;
     } else {
-        conn_stage_jobj(c, 200, resp, mode);
+        conn_stage(c, 200, "application/json; charset=UTF-8", NULL, resp.p,
+                   resp.len, mode);
         ri->status = 200;
     }
-    json_decref(resp);
+    buf_free(&resp);
     free(pl.item_status);
     actions_free(acts, nacts);
 }
@@ -1718,9 +1805,9 @@ stats_json(void)
     json_object_set_new(o, "docs_indexed",
                         json_integer((json_int_t)g.docs_indexed));
     json_object_set_new(o, "docs_unique",
-                        g.docs ? json_integer((json_int_t)json_object_size(
-                                     g.docs))
-                               : json_null());
+                        g.docs
+                            ? json_integer((json_int_t)json_object_size(g.docs))
+                            : json_null());
     json_object_set_new(o, "indices", json_deep_copy(g.indices));
     json_object_set_new(o, "faults", json_deep_copy(g.faults));
     json_object_set_new(o, "http_status", json_deep_copy(g.http_by_status));
@@ -1743,9 +1830,9 @@ stats_json(void)
 }
 
 static const char *const resource_prefixes[] = {
-    "/_index_template/", "/_template/",
-    "/_component_template/", "/_ilm/policy/",
-    "/_data_stream/",    "/_ingest/pipeline/",
+    "/_index_template/",        "/_template/",
+    "/_component_template/",    "/_ilm/policy/",
+    "/_data_stream/",           "/_ingest/pipeline/",
     "/_plugins/_ism/policies/", "/_opendistro/_ism/policies/",
 };
 
@@ -1784,8 +1871,7 @@ handle_resource(struct conn *c, struct reqinfo *ri, const char *path,
     } else if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0) {
         if (!stored) {
             char reason[256];
-            snprintf(reason, sizeof(reason), "resource [%.200s] missing",
-                     path);
+            snprintf(reason, sizeof(reason), "resource [%.200s] missing", path);
             conn_stage_error(c, 404, "resource_not_found_exception", reason,
                              RM_NORMAL);
             ri->status = 404;
@@ -1853,8 +1939,8 @@ handle_request(struct conn *c)
             snprintf(derrmsg, sizeof(derrmsg),
                      "unsupported Content-Encoding [%.60s]", ce);
         } else {
-            derr = fake_es_inflate(body, blen, wbits, g.max_body, &dec,
-                                   derrmsg, sizeof(derrmsg));
+            derr = fake_es_inflate(body, blen, wbits, g.max_body, &dec, derrmsg,
+                                   sizeof(derrmsg));
         }
         if (derr == 0) {
             body = dec.p ? dec.p : "";
@@ -1882,8 +1968,8 @@ handle_request(struct conn *c)
             ri.status = 405;
         }
     } else if (derr) {
-        conn_stage_error(c, derr == -2 ? 413 : 400, "parse_exception",
-                         derrmsg, RM_NORMAL);
+        conn_stage_error(c, derr == -2 ? 413 : 400, "parse_exception", derrmsg,
+                         RM_NORMAL);
         ri.status = derr == -2 ? 413 : 400;
     } else if (strcmp(path, "/") == 0 && get) {
         conn_stage_json(c, 200, g.info_json, RM_NORMAL);
@@ -2132,9 +2218,8 @@ conn_read_body(struct conn *c)
                 }
                 size = size * 16 + (uint64_t)d;
             }
-            if (!digits ||
-                (i < ll && c->in.p[i] != ';' && c->in.p[i] != '\r' &&
-                 c->in.p[i] != ' ' && c->in.p[i] != '\t')) {
+            if (!digits || (i < ll && c->in.p[i] != ';' && c->in.p[i] != '\r' &&
+                            c->in.p[i] != ' ' && c->in.p[i] != '\t')) {
                 conn_fail(c, 400, "bad chunk size");
                 return -1;
             }
@@ -2238,14 +2323,13 @@ conn_flush(struct conn *c)
     return true;
 }
 
-
 /* Reads what is available.  Returns false on a fatal socket error. */
 static bool
 conn_read(struct conn *c)
 {
     for (int iter = 0; iter < 16 && !c->peer_eof; iter++) {
         ssize_t n;
-        if (c->st == CS_DRAIN) {
+        if (c->st == CS_DRAIN || c->st == CS_HANG) {
             char sink[16384];
             n = recv(c->fd, sink, sizeof(sink), 0);
         } else {
@@ -2253,8 +2337,7 @@ conn_read(struct conn *c)
                 c->in.len >= FAKE_ES_MAX_BUFFERED)
                 return true;
             buf_reserve(&c->in, FAKE_ES_READ_CHUNK);
-            n = recv(c->fd, c->in.p + c->in.len, c->in.cap - c->in.len - 1,
-                     0);
+            n = recv(c->fd, c->in.p + c->in.len, c->in.cap - c->in.len - 1, 0);
             if (n > 0) {
                 c->in.len += (size_t)n;
                 c->in.p[c->in.len] = '\0';
@@ -2281,9 +2364,13 @@ conn_wants_read(const struct conn *c)
     switch (c->st) {
     case CS_HEAD:
     case CS_BODY:
-    case CS_DRAIN: return true;
-    case CS_RST_WAIT: return false;
-    default: return c->in.len < FAKE_ES_MAX_BUFFERED;
+    case CS_DRAIN:
+    case CS_HANG:
+        return true;
+    case CS_RST_WAIT:
+        return false;
+    default:
+        return c->in.len < FAKE_ES_MAX_BUFFERED;
     }
 }
 
@@ -2325,13 +2412,17 @@ conn_advance(struct conn *c)
                 req_reset(&c->req);
                 c->st = CS_HEAD;
                 break;
-            case AFTER_CLOSE: conn_begin_close(c); break;
+            case AFTER_CLOSE:
+                conn_begin_close(c);
+                break;
             case AFTER_RST:
                 c->st = CS_RST_WAIT;
                 c->wake_ms = fake_es_now_ms() + FAKE_ES_RST_WAIT_MS;
                 break;
             case AFTER_HANG:
-            default: c->st = CS_HANG; break;
+            default:
+                c->st = CS_HANG;
+                break;
             }
             break;
         case CS_RST_WAIT: {
@@ -2343,9 +2434,11 @@ conn_advance(struct conn *c)
             conn_rst_close(c);
             return false;
         }
-        case CS_HANG: return !c->peer_eof;
+        case CS_HANG:
+            return !c->peer_eof;
         case CS_DRAIN:
-        default: return !c->peer_eof && fake_es_now_ms() < c->wake_ms;
+        default:
+            return !c->peer_eof && fake_es_now_ms() < c->wake_ms;
         }
     }
 }
@@ -2395,8 +2488,7 @@ server_loop(void)
 {
     struct pollfd *pfds =
         fake_es_xmalloc((FAKE_ES_MAX_CONNS + 2) * sizeof(*pfds));
-    struct conn **pc =
-        fake_es_xmalloc((FAKE_ES_MAX_CONNS + 2) * sizeof(*pc));
+    struct conn **pc = fake_es_xmalloc((FAKE_ES_MAX_CONNS + 2) * sizeof(*pc));
     while (!g_stop) {
         size_t np = 0;
         int64_t now = fake_es_now_ms(), timeout = -1;
@@ -2424,8 +2516,8 @@ server_loop(void)
             if (t >= 0 && (timeout < 0 || t < timeout))
                 timeout = t;
         }
-        int n = poll(pfds, (nfds_t)np,
-                     timeout > INT_MAX ? INT_MAX : (int)timeout);
+        int n =
+            poll(pfds, (nfds_t)np, timeout > INT_MAX ? INT_MAX : (int)timeout);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -2448,9 +2540,11 @@ server_loop(void)
             }
             if (!c->dead && (re & POLLOUT) && !conn_flush(c))
                 c->dead = true;
-            if ((re & (POLLHUP | POLLERR)) && !(pfds[i].events & POLLIN) &&
-                c->st != CS_WAIT)
-                c->peer_eof = true;
+            /* not reading, so nothing else would notice: drop it rather
+             * than spin on a dead socket */
+            if (!c->dead && (re & (POLLHUP | POLLERR | POLLNVAL)) &&
+                !(pfds[i].events & POLLIN))
+                c->dead = true;
         }
         if (pfds[1].revents & POLLIN)
             server_accept();
@@ -2490,8 +2584,7 @@ load_rule(const char *line, const char *where, size_t lineno)
     char err[160];
     int ret = rule_parse(line, &r, err, sizeof(err));
     if (ret < 0) {
-        fprintf(stderr, "fake_es: %s:%zu: %s: %s\n", where, lineno, err,
-                line);
+        fprintf(stderr, "fake_es: %s:%zu: %s: %s\n", where, lineno, err, line);
         return false;
     }
     if (ret > 0) {
@@ -2621,7 +2714,9 @@ main(int argc, char **argv)
                 return 2;
             }
             break;
-        case O_PORT_FILE: port_file = optarg; break;
+        case O_PORT_FILE:
+            port_file = optarg;
+            break;
         case O_VERSION:
             if (!version_parse(optarg, &g.ver)) {
                 fprintf(stderr,
@@ -2631,9 +2726,15 @@ main(int argc, char **argv)
                 return 2;
             }
             break;
-        case 's': script = optarg; break;
-        case 'f': faults[nfaults++] = optarg; break;
-        case O_DEDUP: g.dedup = true; break;
+        case 's':
+            script = optarg;
+            break;
+        case 'f':
+            faults[nfaults++] = optarg;
+            break;
+        case O_DEDUP:
+            g.dedup = true;
+            break;
         case 'r':
             free(g.record_dir);
             g.record_dir = fake_es_xstrdup(optarg);
@@ -2645,14 +2746,20 @@ main(int argc, char **argv)
             }
             g.max_body = (size_t)v;
             break;
-        case O_LENIENT: g.lenient = true; break;
-        case 'v': g.verbose = true; break;
+        case O_LENIENT:
+            g.lenient = true;
+            break;
+        case 'v':
+            g.verbose = true;
+            break;
         case 'h':
             fputs(fake_es_usage, stdout);
             free(faults);
             free(g.record_dir);
             return 0;
-        default: fputs(fake_es_usage, stderr); return 2;
+        default:
+            fputs(fake_es_usage, stderr);
+            return 2;
         }
     }
     if (optind != argc) {

@@ -20,6 +20,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/t_fake_es.XXXXXX")
 PIDS=()
+declare -A URL PID
 PASS=0
 FAIL=0
 
@@ -81,7 +82,7 @@ sys.exit(0 if ok else 1)
 EOF
 }
 
-# start_server NAME ARGS... -> URL_<NAME>, PID_<NAME>
+# start_server NAME ARGS... -> ${URL[NAME]}, ${PID[NAME]}
 start_server() {
     local name=$1 i line port
     shift
@@ -100,8 +101,8 @@ start_server() {
         exit 1
     fi
     port=${line##*:}
-    printf -v "URL_$name" 'http://127.0.0.1:%s' "$port"
-    printf -v "PID_$name" '%s' "$pid"
+    URL[$name]=http://127.0.0.1:$port
+    PID[$name]=$pid
 }
 
 # mkbulk FILE OP ID-PREFIX COUNT [INDEX]
@@ -133,8 +134,8 @@ now_ms() {
     echo $(($(date +%s%N) / 1000000))
 }
 
-is_json() {
-    python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$1" \
+not_json() {
+    ! python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$1" \
         2>/dev/null
 }
 
@@ -163,7 +164,7 @@ req 15 garbage
 EOF
 start_server main --version 8.15.0 --dedup --script "$T/faults.txt" \
     --record "$T/rec" --port 0 --port-file "$T/main.port"
-U=$URL_main
+U=${URL[main]}
 echo "fake_es main at $U"
 check "--port-file holds the port" test "$(cat "$T/main.port")" = "${U##*:}"
 
@@ -276,7 +277,7 @@ check "req14 got a partial body" test -s "$T/r14.out"
 # bulk 15: 200 with an HTML body
 bulk r15 "$U" "$T/b4"
 check "req15 garbage: HTTP 200, curl ok" test "$CODE" = 200 -a "$RC" = 0
-check "req15 garbage: body is not JSON" eval '! is_json "$T/r15.out"'
+check "req15 garbage: body is not JSON" not_json "$T/r15.out"
 check "req15 garbage: body is an HTML page" grep -q '<html>' "$T/r15.out"
 
 # bulk 16: retry of the reset-before batch: it was not indexed
@@ -343,7 +344,8 @@ check "unknown endpoint 404 JSON error" jcheck "$T/r22.out" \
 check "unknown endpoint HTTP 404" test "$CODE" = 404
 
 # the recording
-python3 - "$T/rec" "$T/b1" "$T/b1.gz" <<'EOF' && ok "recording of req1: gzip header, sizes, body" || bad "recording of req1: gzip header, sizes, body"
+check_recording_req1() {
+    python3 - "$T/rec" "$T/b1" "$T/b1.gz" <<'EOF'
 import json, os, sys
 rec, raw, gz = sys.argv[1:]
 lines = [json.loads(l) for l in open(os.path.join(rec, "requests.ndjson"))]
@@ -358,7 +360,9 @@ assert r["actions"] == 6
 saved = open(os.path.join(rec, r["body_file"]), "rb").read()
 assert saved == open(raw, "rb").read(), "saved body differs"
 EOF
-python3 - "$T/rec" <<'EOF' && ok "recording: faults, chunked body and keep-alive logged" || bad "recording: faults, chunked body and keep-alive logged"
+}
+check_recording_log() {
+    python3 - "$T/rec" <<'EOF'
 import json, os, sys
 rec = sys.argv[1]
 lines = [json.loads(l) for l in open(os.path.join(rec, "requests.ndjson"))]
@@ -374,6 +378,10 @@ assert c["path"].startswith("/logs-chunked/_bulk") and c["actions"] == 3
 gets = [x for x in lines if x["method"] == "GET" and x["path"] == "/"]
 assert gets[-1]["conn"] == gets[-2]["conn"], "no keep-alive"
 EOF
+}
+check "recording of req1: gzip header, sizes, saved body" check_recording_req1
+check "recording: faults, chunked body and keep-alive logged" \
+    check_recording_log
 
 # the counters
 curl -sS -o "$T/stats.json" "$U/_fake/stats"
@@ -387,9 +395,9 @@ check "GET /_fake/stats counters" jcheck "$T/stats.json" \
      and j["resources"] == ["/_index_template/logship"]'
 
 # SIGTERM: clean exit with stats on stderr
-kill -TERM "$PID_main"
+kill -TERM "${PID[main]}"
 rc=0
-wait "$PID_main" || rc=$?
+wait "${PID[main]}" || rc=$?
 check "SIGTERM: exit status $rc is 0" test "$rc" = 0
 check "SIGTERM: stats printed on stderr" grep -q '^fake_es: stats {"requests"' \
     "$T/main.stderr"
@@ -398,10 +406,9 @@ check "SIGTERM: stats printed on stderr" grep -q '^fake_es: stats {"requests"' \
 # versions
 
 for v in 6.8.23 7.17.0 8.15.0 9.1.0 opensearch:2.19.1; do
-    n=v${v//[^0-9a-z]/_}
+    n=$v
     start_server "$n" --version "$v"
-    url_var=URL_$n
-    url=${!url_var}
+    url=${URL[$n]}
     curl -sS -D "$T/$n.hdr" -o "$T/$n.info" "$url/"
     if [[ $v == opensearch:* ]]; then
         num=${v#opensearch:}
@@ -427,20 +434,20 @@ done
 
 # 6.x wants _type (and echoes it), 8.x refuses it
 mkbulk "$T/notype" create nt 1
-bulk v6a "$URL_v6_8_23" "$T/notype"
+bulk v6a "${URL[6.8.23]}" "$T/notype"
 check "6.8: bulk without _type -> 400 type is missing" jcheck "$T/v6a.out" \
     '"type is missing" in j["error"]["reason"]'
 printf '%s\n' '{"create":{"_index":"old","_type":"_doc","_id":"x"}}' '{"a":1}' \
     >"$T/withtype"
-bulk v6b "$URL_v6_8_23" "$T/withtype"
+bulk v6b "${URL[6.8.23]}" "$T/withtype"
 check "6.8: bulk with _type -> 201 with _type echoed" jcheck "$T/v6b.out" \
     'st(j) == [201] and j["items"][0]["create"]["_type"] == "_doc"'
-bulk v8 "$URL_v8_15_0" "$T/withtype"
+bulk v8 "${URL[8.15.0]}" "$T/withtype"
 check "8.15: _type -> 400 unknown parameter" jcheck "$T/v8.out" \
     'j["status"] == 400 and "_type" in j["error"]["reason"]'
 printf '%s\n' '{"create":{"_index":"x","_id":"d"}}' '{"a":1,"a":2}' \
     '{"create":{"_index":"x","_id":"e"}}' '{"a":' >"$T/badsrc"
-bulk v8b "$URL_v8_15_0" "$T/badsrc"
+bulk v8b "${URL[8.15.0]}" "$T/badsrc"
 check "8.15: duplicate key / broken source -> item 400 mapper_parsing" \
     jcheck "$T/v8b.out" 'st(j) == [400, 400] and
         et(j) == ["mapper_parsing_exception"] * 2'
@@ -452,19 +459,19 @@ start_server misc --version 9.1.0 --max-body 4096 --fault 'req 1 hang' \
     --fault 'req 2-3 item 2 status 429'
 mkbulk "$T/m1" create m 3
 t0=$(now_ms)
-bulk m1 "$URL_misc" "$T/m1" --max-time 1
+bulk m1 "${URL[misc]}" "$T/m1" --max-time 1
 check "--fault 'req 1 hang': curl times out (exit $RC is 28)" test "$RC" = 28
-bulk m2 "$URL_misc" "$T/m1"
+bulk m2 "${URL[misc]}" "$T/m1"
 check "--fault 'req 2-3 item 2 status 429' (after a hung request)" \
     jcheck "$T/m2.out" 'st(j) == [201, 429, 201]'
 head -c 5000 /dev/zero | tr '\0' 'x' >"$T/big"
 CODE=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 10 \
-    --data-binary @"$T/big" "$URL_misc/_bulk")
+    --data-binary @"$T/big" "${URL[misc]}/_bulk")
 check "body over --max-body -> 413" test "$CODE" = 413
 python3 -c 'import sys; sys.stdout.write(("{\"index\":{\"_index\":\"z\"}}\n{\"m\":\"" + "y" * 20000 + "\"}\n"))' >"$T/bomb"
-bulk m3 "$URL_misc" "$T/bomb"
+bulk m3 "${URL[misc]}" "$T/bomb"
 check "gzip body decoding over --max-body -> 413" test "$CODE" = 413
-curl -sS -o "$T/m4.out" "$URL_misc/_fake/stats"
+curl -sS -o "$T/m4.out" "${URL[misc]}/_fake/stats"
 check "misc stats: 3 bulk requests, hang counted" jcheck "$T/m4.out" \
     'j["bulk_requests"] == 3 and j["faults"] == {"hang": 1}
      and j["requests"] == 4 and j["items"] == {"201": 2, "429": 1}'
@@ -479,7 +486,7 @@ for f in "$T"/*.stderr; do
     fi
 done
 for pid in "${PIDS[@]}"; do
-    [[ $pid == "$PID_main" ]] && continue
+    [[ $pid == "${PID[main]}" ]] && continue
     check "server $pid still alive" kill -0 "$pid"
 done
 

@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 struct stdout_conf {
@@ -33,29 +34,45 @@ stdout_open(struct output *out, struct errbuf *err)
     return 0;
 }
 
-/* Re-indents each document; only `logship parse --pretty` uses this. */
+/* Writes one line: a document indented, a `# ` line (--explain) as it is. */
+static int
+stdout_write_pretty_line(const char *line, size_t len)
+{
+    if (len == 0 || line[0] == '#')
+        return ndjson_out_write_all(STDOUT_FILENO, line, len);
+    json_error_t jerr;
+    json_t *doc = json_loadb(line, len, JSON_ALLOW_NUL, &jerr);
+    if (doc == NULL)
+        return -EPROTO;
+    char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(doc);
+    if (text == NULL)
+        return -EPROTO;
+    size_t tlen = strlen(text);
+    text = xrealloc(text, tlen + 2);
+    text[tlen] = '\n';
+    int rc = ndjson_out_write_all(STDOUT_FILENO, text, tlen + 1);
+    free(text);
+    return rc;
+}
+
+/*
+ * Re-indents each document; only `logship parse --pretty` uses this. The
+ * encoder never writes a raw newline inside a document, so lines are
+ * documents or comments.
+ */
 static int
 stdout_write_pretty(const struct batch *b)
 {
-    for (size_t i = 0; i < b->nitems; i++) {
-        size_t start = b->item_starts[i];
-        size_t end = i + 1 < b->nitems ? b->item_starts[i + 1] : b->body.len;
-        json_error_t jerr;
-        json_t *doc = json_loadb(b->body.data + start, end - start,
-                                 JSON_ALLOW_NUL, &jerr);
-        if (doc == NULL)
-            return -EPROTO;
-        char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        json_decref(doc);
-        if (text == NULL)
-            return -EPROTO;
-        size_t len = strlen(text);
-        text = xrealloc(text, len + 2);
-        text[len] = '\n';
-        int rc = ndjson_out_write_all(STDOUT_FILENO, text, len + 1);
-        free(text);
+    const char *p = b->body.data;
+    const char *end = p + b->body.len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t len = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+        int rc = stdout_write_pretty_line(p, len);
         if (rc < 0)
             return rc;
+        p += len;
     }
     return 0;
 }

@@ -7,9 +7,11 @@
 #include "config.h"
 #include "conf.h"
 
+#include "globwalk.h"
 #include "log.h"
 #include "output.h"
 #include "outputs.h"
+#include "stages.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -19,7 +21,8 @@
 
 static const char *const conf_log_levels[] = {"error", "warn", "info", "debug",
                                               NULL};
-static const char *const conf_input_types[] = {"stdin", NULL};
+static const char *const conf_input_types[] = {"stdin", "file", NULL};
+static const char *const conf_read_from[] = {"head", "tail", NULL};
 
 static const struct opt conf_service_options[] = {
     {.name = "workers",
@@ -45,6 +48,12 @@ static const struct opt conf_service_options[] = {
      .type = OPT_STRING,
      .offset = offsetof(struct service_conf, hostname),
      .help = "host.name of every event (default: the system's hostname)"},
+    {.name = "dead_letter_path",
+     .type = OPT_STRING,
+     .def = "/var/lib/logship/dead-letter.ndjson",
+     .offset = offsetof(struct service_conf, dead_letter_path),
+     .help = "NDJSON file of events that could not be shipped, each with "
+             "its error (created mode 0600 when first needed)"},
     {.name = "read_buffer_size",
      .type = OPT_SIZE,
      .def = "512KiB",
@@ -81,11 +90,85 @@ static const struct opt conf_input_options[] = {
      .def = "stdin",
      .names = conf_input_types,
      .offset = offsetof(struct input_conf, type),
-     .help = "stdin"},
+     .help = "file (tail files named by `paths`) or stdin"},
+    {.name = "paths",
+     .type = OPT_STRLIST,
+     .offset = offsetof(struct input_conf, paths),
+     .help = "file: globs of the files to read (`*`, `?`, `[..]`, and `**` "
+             "for any depth of directories)"},
+    {.name = "exclude",
+     .type = OPT_STRLIST,
+     .offset = offsetof(struct input_conf, exclude),
+     .help = "file: globs of files to leave alone (without a `/`: matched "
+             "against the base name, e.g. '*.gz')"},
+    {.name = "read_from",
+     .type = OPT_ENUM,
+     .def = "head",
+     .names = conf_read_from,
+     .offset = offsetof(struct input_conf, read_from),
+     .help = "file: where to start files that are already there at the "
+             "first start and not in the registry; files that appear later "
+             "are always read from the head"},
+    {.name = "scan_interval",
+     .type = OPT_DURATION,
+     .def = "10s",
+     .offset = offsetof(struct input_conf, scan_interval_ms),
+     .help = "file: how often to look for new files besides inotify"},
+    {.name = "poll",
+     .type = OPT_BOOL,
+     .def = "false",
+     .offset = offsetof(struct input_conf, poll),
+     .help = "file: no inotify; check files every poll_interval (NFS)"},
+    {.name = "poll_interval",
+     .type = OPT_DURATION,
+     .def = "1s",
+     .offset = offsetof(struct input_conf, poll_interval_ms),
+     .help = "file: with poll, how often files are checked for new data"},
+    {.name = "close_inactive",
+     .type = OPT_DURATION,
+     .def = "5m",
+     .offset = offsetof(struct input_conf, close_inactive_ms),
+     .help = "file: close a file that did not grow for this long (it is "
+             "opened again when it changes)"},
+    {.name = "rotate_wait",
+     .type = OPT_DURATION,
+     .def = "5s",
+     .offset = offsetof(struct input_conf, rotate_wait_ms),
+     .help = "file: a rotated (renamed or deleted) file is closed once read "
+             "to its end and quiet this long"},
+    {.name = "line_timeout",
+     .type = OPT_DURATION,
+     .def = "10s",
+     .offset = offsetof(struct input_conf, line_timeout_ms),
+     .help = "file: a last line without a newline is sent once its file "
+             "stopped growing this long"},
+    {.name = "max_open_files",
+     .type = OPT_INT,
+     .def = "1024",
+     .min = 1,
+     .max = 1000000,
+     .offset = offsetof(struct input_conf, max_open_files),
+     .help = "file: files open at once; more are read in turns"},
+    {.name = "multiline",
+     .type = OPT_SECTION,
+     .offset = offsetof(struct input_conf, multiline),
+     .sub = multiline_options,
+     .help = "join continuation lines into one event (start or "
+             "continuation regex)"},
     {.name = "fields",
      .type = OPT_STRMAP,
      .offset = offsetof(struct input_conf, fields),
      .help = "static fields added to every event, e.g. service.name"},
+    {.name = "parser",
+     .type = OPT_STRING,
+     .offset = offsetof(struct input_conf, parser),
+     .help = "the parser chain: a name from `parsers`, or a built-in format "
+             "(apache_combined, nginx_error, syslog, json, logfmt, ...)"},
+    {.name = "event_original",
+     .type = OPT_BOOL,
+     .def = "false",
+     .offset = offsetof(struct input_conf, event_original),
+     .help = "also keep the raw line in event.original"},
     {.name = "max_line_bytes",
      .type = OPT_SIZE,
      .def = "1MiB",
@@ -107,7 +190,48 @@ static const struct opt_custom conf_output_custom = {
     .type_name = "mapping with a type",
 };
 
+static int conf_bind_parsers(const struct opt *opt,
+                             const struct conf_node *node, void *dst,
+                             const struct opt_ctx *ctx);
+static void conf_fini_parsers(void *dst);
+
+static const struct opt_custom conf_parsers_custom = {
+    .bind = conf_bind_parsers,
+    .fini = conf_fini_parsers,
+    .type_name = "mapping of parser names to lists of stages",
+};
+
+static const struct opt conf_registry_options[] = {
+    {.name = "path",
+     .type = OPT_STRING,
+     .def = "/var/lib/logship/registry.json",
+     .offset = offsetof(struct registry_conf, path),
+     .help = "the registry file: per file, the offset up to which every "
+             "event was acknowledged (saved atomically, mode 0600)"},
+    {.name = "flush_interval",
+     .type = OPT_DURATION,
+     .def = "1s",
+     .offset = offsetof(struct registry_conf, flush_interval_ms),
+     .help = "how often acknowledged offsets are saved (and at shutdown)"},
+    {.name = "prune_after",
+     .type = OPT_DURATION,
+     .def = "72h",
+     .offset = offsetof(struct registry_conf, prune_after_ms),
+     .help = "forget files gone for this long"},
+    {0},
+};
+
 const struct opt conf_options[] = {
+    {.name = "registry",
+     .type = OPT_SECTION,
+     .offset = offsetof(struct conf, registry),
+     .sub = conf_registry_options,
+     .help = "where reading progress is kept"},
+    {.name = "parsers",
+     .type = OPT_CUSTOM,
+     .offset = offsetof(struct conf, parsers),
+     .custom = &conf_parsers_custom,
+     .help = "named parser chains: `name: [ {grok: {...}}, {time: {...}} ]`"},
     {.name = "service",
      .type = OPT_SECTION,
      .offset = offsetof(struct conf, service),
@@ -127,6 +251,27 @@ const struct opt conf_options[] = {
      .help = "where events go: `type: stdout` or `type: file`"},
     {0},
 };
+
+static int
+conf_bind_parsers(const struct opt *opt, const struct conf_node *node,
+                  void *dst, const struct opt_ctx *ctx)
+{
+    struct chainset **set = dst;
+    if (*set == NULL)
+        *set = xcalloc(1, sizeof(**set));
+    return chainset_custom.bind(opt, node, *set, ctx);
+}
+
+static void
+conf_fini_parsers(void *dst)
+{
+    struct chainset **set = dst;
+    if (*set != NULL) {
+        chainset_fini(*set);
+        free(*set);
+        *set = NULL;
+    }
+}
 
 static int
 conf_bind_output(const struct opt *opt, const struct conf_node *node, void *dst,
@@ -202,6 +347,57 @@ conf_check_inputs(struct conf *conf, struct errlist *errs)
     }
 }
 
+/* Points each input at its chain; unknown names are errors at `parser`. */
+static void
+conf_resolve_parsers(struct conf *conf, struct errlist *errs)
+{
+    if (conf->parsers == NULL)
+        conf->parsers = xcalloc(1, sizeof(*conf->parsers));
+    struct input_conf *in = conf->inputs.items;
+    const struct conf_node *list = conftree_get(conf->tree->root, "inputs");
+    for (size_t i = 0; i < conf->inputs.count; i++) {
+        if (in[i].parser == NULL)
+            continue;
+        char *path = xasprintf("inputs[%zu].parser", i);
+        struct opt_ctx ctx = {.errs = errs, .path = path, .file = conf->path};
+        const struct conf_node *node =
+            conftree_get(list->children[i], "parser");
+        in[i].chain = chainset_resolve(conf->parsers, in[i].parser, node, &ctx);
+        free(path);
+    }
+}
+
+/* A file input needs paths that compile, and a multiline rule that does. */
+static void
+conf_check_file_input(struct conf *conf, size_t i, struct errlist *errs)
+{
+    const struct input_conf *in =
+        (const struct input_conf *)conf->inputs.items + i;
+    const struct conf_node *list = conftree_get(conf->tree->root, "inputs");
+    const struct conf_node *node = list->children[i];
+    char *path = xasprintf("inputs[%zu]", i);
+    struct opt_ctx ctx = {.errs = errs, .path = path, .file = conf->path};
+    struct errbuf err;
+    if (in->paths.count == 0) {
+        options_error(&ctx, node, "paths", "a file input needs paths");
+    } else {
+        struct globwalk *g = globwalk_create(&in->paths, &in->exclude, &err);
+        if (g == NULL)
+            options_error(&ctx, conftree_get(node, "paths"), "paths", "%s",
+                          err.msg);
+        globwalk_destroy(g);
+    }
+    const struct multiline_conf *ml = &in->multiline;
+    if (ml->start != NULL || ml->continuation != NULL || ml->negate) {
+        struct multiline *m = multiline_create(ml, &err);
+        if (m == NULL)
+            options_error(&ctx, conftree_get(node, "multiline"), "multiline",
+                          "%s", err.msg);
+        multiline_destroy(m);
+    }
+    free(path);
+}
+
 static struct conf *
 conf_bind(struct conf_tree *tree, const char *path, struct errlist *errs)
 {
@@ -212,6 +408,13 @@ conf_bind(struct conf_tree *tree, const char *path, struct errlist *errs)
     struct opt_ctx ctx = {.errs = errs, .path = "", .file = conf->path};
     options_bind(conf_options, tree ? tree->root : NULL, conf, &ctx);
     conf_check_inputs(conf, errs);
+    bool bound = errs->count == before;
+    for (size_t i = 0; bound && i < conf->inputs.count; i++) {
+        if (((struct input_conf *)conf->inputs.items)[i].type == INPUT_FILE)
+            conf_check_file_input(conf, i, errs);
+    }
+    if (errs->count == before)
+        conf_resolve_parsers(conf, errs);
     conf_default_output(conf);
     if (errs->count > before) {
         conf_destroy(conf);

@@ -8,6 +8,7 @@
 
 #include "conftree.h"
 #include "errbuf.h"
+#include "multiline.h"
 #include "options.h"
 
 #include <stdbool.h>
@@ -23,15 +24,36 @@ struct service_conf {
     uint64_t read_bytes;
     int64_t chunks;  /* chunks in flight between inputs and workers */
     int64_t batches; /* batches in flight between workers and the output */
+    char *dead_letter_path; /* owned */
 };
 
-enum input_kind { INPUT_STDIN };
+enum input_kind { INPUT_STDIN, INPUT_FILE };
+
+enum input_read_from { READ_FROM_HEAD, READ_FROM_TAIL };
+
+struct chain;
+struct chainset;
 
 struct input_conf {
-    char *name;              /* owned */
-    int type;                /* enum input_kind */
-    struct strmap fields;    /* static fields added to every event */
-    uint64_t max_line_bytes; /* longer lines are truncated and flagged */
+    char *name;                /* owned */
+    int type;                  /* enum input_kind */
+    struct strmap fields;      /* static fields added to every event */
+    uint64_t max_line_bytes;   /* longer lines are truncated and flagged */
+    char *parser;              /* owned: name of the parser chain, or NULL */
+    bool event_original;       /* keep the raw line in event.original */
+    const struct chain *chain; /* borrowed from conf->parsers; NULL: none */
+    /* type: file */
+    struct strlist paths;
+    struct strlist exclude;
+    int read_from; /* enum input_read_from: for files there at first start */
+    int64_t scan_interval_ms;
+    bool poll;
+    int64_t poll_interval_ms;
+    int64_t close_inactive_ms;
+    int64_t rotate_wait_ms;
+    int64_t line_timeout_ms;
+    int64_t max_open_files;
+    struct multiline_conf multiline;
 };
 
 struct output_spec {
@@ -39,11 +61,19 @@ struct output_spec {
     void *conf;                     /* owned: bound with type->options */
 };
 
+struct registry_conf {
+    char *path; /* owned */
+    int64_t flush_interval_ms;
+    int64_t prune_after_ms;
+};
+
 struct conf {
     char *path;             /* owned: the file loaded, for messages */
     struct conf_tree *tree; /* owned */
     struct service_conf service;
-    struct seclist inputs; /* struct input_conf */
+    struct registry_conf registry;
+    struct chainset *parsers; /* owned: named chains and built-ins used */
+    struct seclist inputs;    /* struct input_conf */
     struct output_spec output;
 };
 

@@ -7,8 +7,10 @@
 #ifndef LOGSHIP_EVENT_H
 #define LOGSHIP_EVENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct span {
     const char *ptr; /* borrowed */
@@ -42,6 +44,7 @@ struct field {
 enum event_flag {
     EVENT_TRUNCATED = 1u << 0, /* the line was longer than max_line_bytes */
     EVENT_MULTILINE = 1u << 1,
+    EVENT_NO_MESSAGE = 1u << 2, /* a stage removed `message`: do not write it */
 };
 
 struct event {
@@ -55,5 +58,43 @@ struct event {
     size_t ntags;
     unsigned flags; /* enum event_flag */
 };
+
+/*
+ * Field operations for stages. Fields are appended, never searched on the
+ * way in: where a name is set twice, the last one wins (the encoder and
+ * event_get both honour that), so setting a field costs no scan.
+ */
+
+/* Empties ev for the next line, keeping its field array. */
+void event_reset(struct event *ev);
+/* Frees the field array. */
+void event_fini(struct event *ev);
+/* Sets name (a dotted path) to value; spans must outlive the event. */
+void event_set(struct event *ev, struct span name, struct span value,
+               enum field_type type);
+/* The field last set under name, or NULL. */
+const struct field *event_get(const struct event *ev, struct span name);
+/*
+ * The value of name as a string source: a field's value, or for "message"
+ * the raw text when no stage set or removed it. Returns false when absent.
+ */
+bool event_value(const struct event *ev, struct span name, struct span *out,
+                 enum field_type *type);
+/* Removes name and everything under it (name.*); returns how many. */
+size_t event_remove(struct event *ev, struct span name);
+/* Adds a tag once (a repeat is ignored); false when EVENT_MAX_TAGS is hit. */
+bool event_add_tag(struct event *ev, struct span tag);
+/* True when a and b hold the same bytes. */
+static inline bool
+span_eq(struct span a, struct span b)
+{
+    return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
+}
+/* A span of a NUL-terminated string. */
+static inline struct span
+span_str(const char *s)
+{
+    return (struct span){s, strlen(s)};
+}
 
 #endif

@@ -1,9 +1,10 @@
 /*
- * Input threads. Today's input kind is standard input; the file tail
- * (tail.c) plugs in here too. An input thread reads into chunks from the
- * pool, registers each chunk's range with its source's acktrack, and pushes
- * the chunk to the workers. It stops reading when the pipeline stops, at
- * end of stream, or, through the pool, when the workers fall behind.
+ * Input threads. An input thread reads into chunks from the pool,
+ * registers each chunk's range with its source's acktrack, and pushes the
+ * chunk to the workers. Standard input is read here; files are followed by
+ * the tail (tail.c), which uses the same two steps (input_get_chunk,
+ * input_emit). Reading stops when the pipeline stops, at end of input, or,
+ * through the pool, while the workers are behind.
  */
 #include "config.h"
 
@@ -12,41 +13,48 @@
 #include "metrics.h"
 #include "pipeline_int.h"
 #include "source.h"
+#include "tail.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-void
-input_init(struct input *in, struct pipeline *p, const struct input_conf *conf)
+int
+input_init(struct input *in, struct pipeline *p, const struct input_conf *conf,
+           size_t index, struct errbuf *err)
 {
     in->conf = conf;
     in->p = p;
+    in->index = index;
+    in->chain = p->opts.chain != NULL ? p->opts.chain : conf->chain;
     in->nfields = conf->fields.count;
     in->fields = xcalloc(in->nfields + 1, sizeof(*in->fields));
     for (size_t i = 0; i < conf->fields.count; i++) {
         struct field *f = &in->fields[i];
-        f->name.ptr = conf->fields.keys[i];
-        f->name.len = strlen(conf->fields.keys[i]);
-        f->value.ptr = conf->fields.values[i];
-        f->value.len = strlen(conf->fields.values[i]);
+        f->name = span_str(conf->fields.keys[i]);
+        f->value = span_str(conf->fields.values[i]);
         f->type = FIELD_STRING;
     }
+    if ((conf->type == INPUT_FILE && p->opts.mode == PIPELINE_RUN) ||
+        p->opts.mode == PIPELINE_BACKFILL) {
+        in->tail = tail_create(in, err);
+        if (in->tail == NULL)
+            return -EINVAL;
+    }
+    return 0;
 }
 
 void
 input_fini(struct input *in)
 {
+    tail_destroy(in->tail);
     source_destroy(in->src);
-    for (size_t i = 0; i < in->ndone_sources; i++)
-        source_destroy(in->done_sources[i]);
-    free(in->done_sources);
     free(in->fields);
 }
 
@@ -66,8 +74,7 @@ input_wait_readable(struct input *in, int fd)
     return false;
 }
 
-/* Takes a free chunk, giving up when the pipeline stops. */
-static struct chunk *
+struct chunk *
 input_get_chunk(struct input *in)
 {
     while (!atomic_load(&in->p->stopping)) {
@@ -78,8 +85,7 @@ input_get_chunk(struct input *in)
     return NULL;
 }
 
-/* Gives a filled chunk to the workers, or back to the pool if empty. */
-static void
+void
 input_emit(struct input *in, struct source *src, struct chunk *c,
            uint64_t end_offset, size_t nbytes)
 {
@@ -91,12 +97,23 @@ input_emit(struct input *in, struct source *src, struct chunk *c,
     }
     metrics_add(&metrics.events_read, c->nevents);
     c->src = src;
-    c->read_time_ns = timeutil_wall_ns();
+    c->read_time_ns = in->p->opts.read_time_ns ? in->p->opts.read_time_ns
+                                               : timeutil_wall_ns();
     if (queue_push(in->p->work, c) < 0) {
         /* Only after the work queue closed, which follows every input's end. */
         log_error(in->conf->name, "work queue closed while reading");
         chunk_pool_put(c);
     }
+}
+
+/* Standard input cannot be replayed: its ids are unique to this run. */
+static void
+input_stdin_identity(struct fileid *id)
+{
+    memset(id, 0, sizeof(*id));
+    if (getrandom(&id->ino, sizeof(id->ino), 0) < 0)
+        id->ino = (uint64_t)timeutil_wall_ns() ^ (uint64_t)getpid();
+    id->fingerprint = (uint64_t)timeutil_wall_ns();
 }
 
 /* Reads standard input to its end (or until the pipeline stops). */
@@ -107,9 +124,10 @@ input_run_stdin(struct input *in)
     struct harvester h;
     struct stat st;
     harvester_init(&h, STDIN_FILENO, 0, svc->read_bytes,
-                   in->conf->max_line_bytes);
+                   in->conf->max_line_bytes, NULL);
     h.may_block = fstat(STDIN_FILENO, &st) < 0 || !S_ISREG(st.st_mode);
     in->src = source_create(in, NULL, 0);
+    input_stdin_identity(&in->src->id);
     int rc = 0;
     for (;;) {
         if (h.may_block && !input_wait_readable(in, STDIN_FILENO))
@@ -119,57 +137,14 @@ input_run_stdin(struct input *in)
             break;
         uint64_t before = h.read_offset;
         rc = harvester_fill(&h, c, true);
-        if (rc < 0) {
+        input_emit(in, in->src, c, harvester_done_offset(&h),
+                   h.read_offset - before);
+        if (rc < 0)
             log_errno(in->conf->name, rc, "reading standard input");
-            chunk_pool_put(c);
-            break;
-        }
-        input_emit(in, in->src, c, h.line_offset, h.read_offset - before);
-        if (rc == HARVESTER_EOF)
-            break;
-        if (atomic_load(&in->p->stopping))
+        if (rc < 0 || rc == HARVESTER_EOF || atomic_load(&in->p->stopping))
             break;
     }
     harvester_fini(&h);
-    return rc < 0 ? rc : 0;
-}
-
-/* Reads one file to its end (backfill). */
-static int
-input_run_file(struct input *in, const char *path)
-{
-    const struct service_conf *svc = &in->p->conf->service;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
-        log_errno(in->conf->name, e, "%s", path);
-        return -e;
-    }
-    struct source *src = source_create(in, path, 0);
-    struct harvester h;
-    harvester_init(&h, fd, 0, svc->read_bytes, in->conf->max_line_bytes);
-    int rc = 0;
-    while (!atomic_load(&in->p->stopping)) {
-        struct chunk *c = input_get_chunk(in);
-        if (c == NULL)
-            break;
-        uint64_t before = h.read_offset;
-        rc = harvester_fill(&h, c, true);
-        if (rc < 0) {
-            log_errno(in->conf->name, rc, "reading %s", path);
-            chunk_pool_put(c);
-            break;
-        }
-        input_emit(in, src, c, h.line_offset, h.read_offset - before);
-        if (rc == HARVESTER_EOF)
-            break;
-    }
-    harvester_fini(&h);
-    close(fd);
-    /* Workers and the output still use src: keep it until the end. */
-    in->done_sources = xrealloc(
-        in->done_sources, (in->ndone_sources + 1) * sizeof(*in->done_sources));
-    in->done_sources[in->ndone_sources++] = src;
     return rc < 0 ? rc : 0;
 }
 
@@ -177,15 +152,20 @@ void *
 input_main(void *arg)
 {
     struct input *in = arg;
-    if (in->p->opts.mode == PIPELINE_BACKFILL) {
-        for (size_t i = 0; i < in->p->opts.nfiles; i++) {
-            if (input_run_file(in, in->p->opts.files[i]) < 0)
-                atomic_fetch_add(&in->p->input_errors, 1);
-        }
+    const struct pipeline_opts *o = &in->p->opts;
+    if (o->mode == PIPELINE_BACKFILL) {
+        int failed = tail_run_files(in->tail, o->files, o->nfiles, o->resume,
+                                    in->p->nworkers > 0 ? in->p->nworkers : 1);
+        atomic_fetch_add(&in->p->input_errors, failed);
+    } else if (o->mode == PIPELINE_PARSE) {
+        input_run_stdin(in);
     } else {
         switch ((enum input_kind)in->conf->type) {
         case INPUT_STDIN:
             input_run_stdin(in);
+            break;
+        case INPUT_FILE:
+            tail_run(in->tail);
             break;
         }
     }

@@ -87,6 +87,44 @@ ndjson_swar_special(uint64_t x)
     return (x | ctl | quote | bslash) & SWAR_HIGHS;
 }
 
+/* buf_reserve() with its common case inline: room is usually there. */
+static inline int
+ndjson_reserve(struct buf *out, size_t n)
+{
+    if (out->cap - out->len > n)
+        return 0;
+    return buf_reserve(out, n);
+}
+
+/*
+ * memcpy for the short runs of keys and values: up to 16 bytes with two
+ * overlapping loads, no call. Reads and writes only [0, n).
+ */
+static inline void
+ndjson_copy(char *d, const void *src, size_t n)
+{
+    const char *s = src;
+    uint64_t a, b;
+    uint32_t x, y;
+
+    if (n > 16) {
+        memcpy(d, s, n);
+    } else if (n >= 8) {
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4) {
+        memcpy(&x, s, 4);
+        memcpy(&y, s + n - 4, 4);
+        memcpy(d, &x, 4);
+        memcpy(d + n - 4, &y, 4);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            d[i] = s[i];
+    }
+}
+
 /* Returns the first byte at or after p that isn't NDJSON_RAW, or end. */
 static inline const unsigned char *
 ndjson_scan(const unsigned char *p, const unsigned char *end)
@@ -179,7 +217,7 @@ ndjson_escape(char *d, const unsigned char *p, const unsigned char *end)
                 continue;
             }
         }
-        memcpy(d, run, (size_t)(p - run));
+        ndjson_copy(d, run, (size_t)(p - run));
         d += p - run;
         if (*p >= 0x80) {
             memcpy(d, ndjson_fffd, sizeof(ndjson_fffd));
@@ -190,7 +228,7 @@ ndjson_escape(char *d, const unsigned char *p, const unsigned char *end)
         }
         run = p;
     }
-    memcpy(d, run, (size_t)(p - run));
+    ndjson_copy(d, run, (size_t)(p - run));
     return d + (p - run);
 }
 
@@ -226,11 +264,16 @@ static int
 ndjson_put_quoted(struct buf *out, char lead, const char *s, size_t len,
                   char trail)
 {
-    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    const unsigned char *p, *end;
     size_t extra = 2 + (lead != 0) + (trail != 0);
 
+    if (len == 0)
+        s = ""; /* an empty span may have a NULL pointer */
+    p = (const unsigned char *)s;
+    end = p + len;
+
     if (len > NDJSON_WORST_CASE_MAX_LEN ||
-        buf_reserve(out, len * NDJSON_ESC_MAX_LEN + extra) < 0) {
+        ndjson_reserve(out, len * NDJSON_ESC_MAX_LEN + extra) < 0) {
         size_t exact = ndjson_escaped_len(p, end);
         if (exact > SIZE_MAX - extra || buf_reserve(out, exact + extra) < 0)
             return -E2BIG;
@@ -252,22 +295,6 @@ int
 ndjson_write_string(struct buf *out, const char *s, size_t len)
 {
     return ndjson_put_quoted(out, 0, s, len, 0);
-}
-
-void
-ndjson_enc_init(struct ndjson_enc *enc)
-{
-    enc->order = NULL;
-    enc->cap_order = 0;
-    enc->cached_sec = INT64_MIN; /* no real second: ns / 1e9 > INT64_MIN */
-    memset(enc->cached_time, 0, sizeof(enc->cached_time));
-}
-
-void
-ndjson_enc_fini(struct ndjson_enc *enc)
-{
-    free(enc->order);
-    ndjson_enc_init(enc);
 }
 
 /* Writes v as exactly `width` decimal digits (v >= 0). */
@@ -330,7 +357,7 @@ ndjson_write_time(struct ndjson_enc *enc, struct buf *out, int64_t time_ns)
         ndjson_format_second(enc->cached_time, sec);
         enc->cached_sec = sec;
     }
-    if (buf_reserve(out, NDJSON_TIME_LEN) < 0)
+    if (ndjson_reserve(out, NDJSON_TIME_LEN) < 0)
         return -E2BIG;
     char *d = out->data + out->len;
     d[0] = '"';
@@ -345,19 +372,60 @@ ndjson_write_time(struct ndjson_enc *enc, struct buf *out, int64_t time_ns)
 
 /*
  * Event documents. Every member comes from a "virtual field": index 0 is
- * the message taken from ev->text, 1..nfields are ev->fields, nfields + 1
- * is log.flags from ev->flags. Sorting by (path, index) then makes "the
- * later one wins" a matter of keeping the last of equal paths: the text is
- * overridden by any real "message", and log.flags by nothing.
+ * the message taken from ev->text (absent with EVENT_NO_MESSAGE), 1..nfields
+ * are ev->fields, nfields + 1 is log.flags from ev->flags. Sorting by (path,
+ * index) then makes "the later one wins" a matter of keeping the last of equal
+ * paths: the text is overridden by any real "message", and log.flags by
+ * nothing.
  */
+struct ndjson_entry {
+    const char *name; /* borrowed: the field's name, or a literal */
+    size_t len;
+    uint32_t v;   /* virtual field index, | NDJSON_LITERAL */
+    uint32_t dot; /* offset of the last '.', 0 if none */
+};
+
+/*
+ * The shape cache. Everything but the values depends only on the field
+ * names and two flags (log.flags present, EVENT_NO_MESSAGE): key order,
+ * nesting, keys,
+ * dropped duplicates. Parser stages produce the same names line after
+ * line, so the slow path records the text between values as chunks, and
+ * an event whose names match the last recorded ones (compared by content,
+ * as scratch memory is reused) replays the chunks and writes only its
+ * values. The buffers are reused, so a new shape allocates only while they
+ * grow.
+ */
+#define NDJSON_STEP_END UINT32_MAX /* the last chunk: no value follows */
+
+struct ndjson_step {
+    size_t off, len; /* chunk bytes in shape->chunks */
+    uint32_t v;      /* virtual field written after it, or NDJSON_STEP_END */
+};
+
+struct ndjson_shape {
+    struct buf names;          /* each field's name length, then its bytes */
+    struct buf chunks;         /* the text around the values */
+    struct ndjson_step *steps; /* owned */
+    size_t nsteps, cap_steps;
+    size_t nfields;
+    bool flagged;    /* log.flags was present */
+    bool no_message; /* EVENT_NO_MESSAGE was set */
+    bool has_tags;   /* a field took the "tags" key */
+    bool valid;      /* recorded completely */
+};
+
 struct ndjson_emit {
-    struct buf *out;        /* borrowed */
-    const struct event *ev; /* borrowed */
-    const uint32_t *order;  /* borrowed: enc->order, sorted */
-    size_t count;           /* entries in order */
-    struct span open;       /* path of the innermost open object */
-    size_t depth;           /* objects open below the top level */
-    bool first;             /* nothing written yet in that object */
+    struct buf *out;                /* borrowed */
+    const struct event *ev;         /* borrowed */
+    const struct ndjson_entry *ent; /* borrowed: enc->order, sorted */
+    size_t count;                   /* entries in ent */
+    const char *open;         /* borrowed: path of the innermost open object */
+    size_t open_len;          /* its length; 0 at the top level */
+    size_t depth;             /* objects open below the top level */
+    bool first;               /* nothing written yet in that object */
+    struct ndjson_shape *rec; /* borrowed: shape being recorded, or NULL */
+    size_t mark;              /* out->len where the current chunk began */
 };
 
 /* Returns virtual field v of ev (see above); valid while ev is. */
@@ -379,27 +447,62 @@ ndjson_vfield(const struct event *ev, uint32_t v)
     return (struct field){SPAN_LIT("log.flags"), flag_values[f], FIELD_JSON};
 }
 
-/* Returns whether name is written as one key: it has an empty segment. */
-static bool
-ndjson_name_is_literal(struct span name)
+/*
+ * Fills e for name in one pass: the last dot, and whether the name has an
+ * empty segment ("", ".a", "a.", "a..b") and so is written as one key.
+ */
+static inline void
+ndjson_entry_set(struct ndjson_entry *e, struct span name, uint32_t v)
 {
-    const char *p = name.ptr, *end = p + name.len;
-    if (name.len == 0 || p[0] == '.' || end[-1] == '.')
-        return true;
-    while ((p = memchr(p, '.', (size_t)(end - p))) != NULL) {
-        if (p[1] == '.')
-            return true;
-        p++;
+    const char *p = name.ptr;
+    size_t len = name.len, dot = 0, i = 1;
+    bool literal = len == 0 || p[0] == '.' || p[len - 1] == '.';
+    uint64_t w;
+
+    while (i < len) {
+        if (len - i >= 8) { /* skip words without a dot */
+            memcpy(&w, p + i, 8);
+            w ^= SWAR_ONES * '.';
+            if (!((w - SWAR_ONES) & ~w & SWAR_HIGHS)) {
+                i += 8;
+                continue;
+            }
+        }
+        size_t stop = len - i >= 8 ? i + 8 : len;
+        for (; i < stop; i++) {
+            if (p[i] == '.') {
+                literal |= p[i - 1] == '.';
+                dot = i;
+            }
+        }
     }
-    return false;
+    assert(len <= UINT32_MAX);
+    e->name = p;
+    e->len = len;
+    e->v = v | (literal ? NDJSON_LITERAL : 0);
+    e->dot = (uint32_t)dot;
 }
 
-/* Returns whether nested name's first segment is seg (NUL-free literal). */
+/* Returns whether a nested name's first segment is seg. */
 static inline bool
-ndjson_first_segment_is(struct span name, const char *seg, size_t seg_len)
+ndjson_first_segment_is(const struct ndjson_entry *e, const char *seg,
+                        size_t seg_len)
 {
-    return name.len >= seg_len && memcmp(name.ptr, seg, seg_len) == 0 &&
-           (name.len == seg_len || name.ptr[seg_len] == '.');
+    return e->len >= seg_len && memcmp(e->name, seg, seg_len) == 0 &&
+           (e->len == seg_len || e->name[seg_len] == '.');
+}
+
+/* Returns the index of the first differing byte of two unequal words. */
+static inline size_t
+ndjson_first_diff(uint64_t a, uint64_t b)
+{
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return (size_t)__builtin_ctzll(a ^ b) / 8;
+#else
+    (void)a;
+    (void)b;
+    return 0; /* the byte loop after the call finds it */
+#endif
 }
 
 /* Sort weight of a name byte: '.' lowest when it separates segments. */
@@ -410,36 +513,44 @@ ndjson_weight(unsigned char c, bool literal)
 }
 
 /* Orders entries by path ('.' lowest), then by virtual index. */
-static int
-ndjson_cmp(const struct event *ev, uint32_t a, uint32_t b)
+static inline int
+ndjson_cmp(const struct ndjson_entry *a, const struct ndjson_entry *b)
 {
-    struct span na = ndjson_vfield(ev, a).name, nb = ndjson_vfield(ev, b).name;
-    size_t n = na.len < nb.len ? na.len : nb.len, i = 0;
-    bool la = a & NDJSON_LITERAL, lb = b & NDJSON_LITERAL;
+    size_t n = a->len < b->len ? a->len : b->len, i = 0;
+    bool la = a->v & NDJSON_LITERAL, lb = b->v & NDJSON_LITERAL;
+    uint64_t wa8, wb8;
 
-    /* Equal bytes weigh the same unless one is a literal's '.'. */
-    while (i < n && na.ptr[i] == nb.ptr[i] && (la == lb || na.ptr[i] != '.'))
+    if (la == lb) { /* equal bytes weigh the same: skip them fast */
+        for (; i + 8 <= n; i += 8) {
+            memcpy(&wa8, a->name + i, 8);
+            memcpy(&wb8, b->name + i, 8);
+            if (wa8 != wb8) {
+                i += ndjson_first_diff(wa8, wb8);
+                break;
+            }
+        }
+    }
+    while (i < n && a->name[i] == b->name[i] && (la == lb || a->name[i] != '.'))
         i++;
     if (i < n) {
-        unsigned wa = ndjson_weight((unsigned char)na.ptr[i], la);
-        unsigned wb = ndjson_weight((unsigned char)nb.ptr[i], lb);
+        unsigned wa = ndjson_weight((unsigned char)a->name[i], la);
+        unsigned wb = ndjson_weight((unsigned char)b->name[i], lb);
         return wa < wb ? -1 : 1;
     }
-    if (na.len != nb.len)
-        return na.len < nb.len ? -1 : 1;
-    a &= NDJSON_INDEX_MASK;
-    b &= NDJSON_INDEX_MASK;
-    return a < b ? -1 : a > b;
+    if (a->len != b->len)
+        return a->len < b->len ? -1 : 1;
+    uint32_t ia = a->v & NDJSON_INDEX_MASK, ib = b->v & NDJSON_INDEX_MASK;
+    return ia < ib ? -1 : ia > ib;
 }
 
 /* Merges src[lo, mid) and src[mid, hi) into dst[lo, hi). */
 static void
-ndjson_merge(const struct event *ev, const uint32_t *src, uint32_t *dst,
+ndjson_merge(const struct ndjson_entry *src, struct ndjson_entry *dst,
              size_t lo, size_t mid, size_t hi)
 {
     size_t i = lo, j = mid, k = lo;
     while (i < mid && j < hi)
-        dst[k++] = ndjson_cmp(ev, src[j], src[i]) < 0 ? src[j++] : src[i++];
+        dst[k++] = ndjson_cmp(&src[j], &src[i]) < 0 ? src[j++] : src[i++];
     while (i < mid)
         dst[k++] = src[i++];
     while (j < hi)
@@ -451,26 +562,26 @@ ndjson_merge(const struct event *ev, const uint32_t *src, uint32_t *dst,
  * bottom-up merge. No allocation; the total order makes stability moot.
  */
 static void
-ndjson_sort(const struct event *ev, uint32_t *a, uint32_t *tmp, size_t n)
+ndjson_sort(struct ndjson_entry *a, struct ndjson_entry *tmp, size_t n)
 {
     for (size_t lo = 0; lo < n; lo += NDJSON_SORT_RUN) {
         size_t hi = n - lo < NDJSON_SORT_RUN ? n : lo + NDJSON_SORT_RUN;
         for (size_t i = lo + 1; i < hi; i++) {
-            uint32_t v = a[i];
+            struct ndjson_entry v = a[i];
             size_t j = i;
-            for (; j > lo && ndjson_cmp(ev, v, a[j - 1]) < 0; j--)
+            for (; j > lo && ndjson_cmp(&v, &a[j - 1]) < 0; j--)
                 a[j] = a[j - 1];
             a[j] = v;
         }
     }
-    uint32_t *src = a, *dst = tmp;
+    struct ndjson_entry *src = a, *dst = tmp;
     for (size_t w = NDJSON_SORT_RUN; w < n; w *= 2) {
         for (size_t lo = 0; lo < n; lo += 2 * w) {
             size_t mid = n - lo < w ? n : lo + w;
             size_t hi = n - mid < w ? n : mid + w;
-            ndjson_merge(ev, src, dst, lo, mid, hi);
+            ndjson_merge(src, dst, lo, mid, hi);
         }
-        uint32_t *t = src;
+        struct ndjson_entry *t = src;
         src = dst;
         dst = t;
     }
@@ -479,8 +590,8 @@ ndjson_sort(const struct event *ev, uint32_t *a, uint32_t *tmp, size_t n)
 }
 
 /*
- * Fills enc->order with the virtual fields to write and sorts it; returns
- * the count. Sets *has_tags when a field claims the top-level "tags" key.
+ * Fills enc->order with the members to write and sorts it; returns the
+ * count. Sets *has_tags when a field claims the top-level "tags" key.
  */
 static size_t
 ndjson_build_order(struct ndjson_enc *enc, const struct event *ev,
@@ -495,24 +606,25 @@ ndjson_build_order(struct ndjson_enc *enc, const struct event *ev,
         enc->order = xrealloc(enc->order, cap * sizeof(*enc->order));
         enc->cap_order = cap;
     }
-    uint32_t *order = enc->order;
+    struct ndjson_entry *ent = enc->order;
     size_t n = 0;
-    order[n++] = 0; /* the message from ev->text */
+    if (!(ev->flags & EVENT_NO_MESSAGE))
+        ndjson_entry_set(&ent[n++], SPAN_LIT("message"), 0);
     *has_tags = false;
     for (size_t i = 0; i < ev->nfields; i++) {
-        struct span name = ev->fields[i].name;
-        if (ndjson_name_is_literal(name)) {
-            order[n++] = (uint32_t)(i + 1) | NDJSON_LITERAL;
-            continue;
+        struct ndjson_entry *e = &ent[n];
+        ndjson_entry_set(e, ev->fields[i].name, (uint32_t)(i + 1));
+        if (!(e->v & NDJSON_LITERAL)) {
+            if (ndjson_first_segment_is(e, "@timestamp", 10))
+                continue; /* ev->time_ns is the one @timestamp */
+            *has_tags |= ndjson_first_segment_is(e, "tags", 4);
         }
-        if (ndjson_first_segment_is(name, "@timestamp", 10))
-            continue; /* ev->time_ns is the one @timestamp */
-        *has_tags |= ndjson_first_segment_is(name, "tags", 4);
-        order[n++] = (uint32_t)(i + 1);
+        n++;
     }
     if (ev->flags & (EVENT_TRUNCATED | EVENT_MULTILINE))
-        order[n++] = (uint32_t)(ev->nfields + 1);
-    ndjson_sort(ev, order, order + n, n);
+        ndjson_entry_set(&ent[n++], SPAN_LIT("log.flags"),
+                         (uint32_t)(ev->nfields + 1));
+    ndjson_sort(ent, ent + n, n);
     return n;
 }
 
@@ -520,11 +632,16 @@ ndjson_build_order(struct ndjson_enc *enc, const struct event *ev,
 static inline int
 ndjson_put(struct buf *out, const char *p, size_t len)
 {
-    return buf_append(out, p, len);
+    if (ndjson_reserve(out, len) < 0)
+        return -E2BIG;
+    ndjson_copy(out->data + out->len, p, len);
+    out->len += len;
+    out->data[out->len] = '\0';
+    return 0;
 }
 
 /* Writes a member key, with the comma the object needs before it. */
-static int
+static inline int
 ndjson_put_key(struct ndjson_emit *em, const char *key, size_t len)
 {
     int rc = ndjson_put_quoted(em->out, em->first ? 0 : ',', key, len, ':');
@@ -550,102 +667,112 @@ ndjson_put_value(struct buf *out, const struct field *f)
     return ndjson_put(out, "null", 4);
 }
 
-/* Returns how many leading segments two nested paths share. */
-static size_t
-ndjson_shared_depth(struct span a, struct span b)
+/* Records the output since the last value as a chunk, then value v. */
+static void
+ndjson_shape_step(struct ndjson_emit *em, uint32_t v)
 {
-    size_t i = 0, depth = 0;
-    if (a.len == 0 || b.len == 0)
-        return 0;
-    for (;;) {
-        while (i < a.len && i < b.len && a.ptr[i] == b.ptr[i] &&
-               a.ptr[i] != '.')
-            i++;
-        bool a_end = i == a.len || a.ptr[i] == '.';
-        bool b_end = i == b.len || b.ptr[i] == '.';
-        if (!a_end || !b_end)
-            return depth;
-        depth++;
-        if (i == a.len || i == b.len)
-            return depth;
-        i++;
+    struct ndjson_shape *sh = em->rec;
+    if (!sh)
+        return;
+    if (sh->nsteps == sh->cap_steps) {
+        sh->cap_steps = sh->cap_steps ? 2 * sh->cap_steps : NDJSON_ORDER_MIN;
+        sh->steps = xrealloc(sh->steps, sh->cap_steps * sizeof(*sh->steps));
     }
+    struct ndjson_step *st = &sh->steps[sh->nsteps++];
+    st->off = sh->chunks.len;
+    st->len = em->out->len - em->mark;
+    st->v = v;
+    buf_append(&sh->chunks, em->out->data + em->mark, st->len); /* no limit */
 }
 
-/* Closes objects until only the first `keep` ones are open. */
+/* Closes every open object past the first `depth`; keep_len is its path. */
 static int
-ndjson_close_to(struct ndjson_emit *em, size_t keep)
+ndjson_close_to(struct ndjson_emit *em, size_t depth, size_t keep_len)
 {
-    for (; em->depth > keep; em->depth--) {
-        if (ndjson_put(em->out, "}", 1) < 0)
+    size_t n = em->depth - depth;
+    if (n) {
+        if (ndjson_reserve(em->out, n) < 0)
             return -E2BIG;
+        memset(em->out->data + em->out->len, '}', n);
+        em->out->len += n;
+        em->out->data[em->out->len] = '\0';
         em->first = false;
     }
-    if (keep == 0) {
-        em->open.len = 0;
-        return 0;
-    }
-    /* Cut em->open back to its first `keep` segments. */
-    size_t len = 0;
-    for (size_t d = 0; d < keep; d++) {
-        const char *seg = em->open.ptr + len + (d > 0);
-        const char *dot =
-            memchr(seg, '.', em->open.len - (size_t)(seg - em->open.ptr));
-        len = dot ? (size_t)(dot - em->open.ptr) : em->open.len;
-    }
-    em->open.len = len;
+    em->depth = depth;
+    em->open_len = keep_len;
     return 0;
 }
 
 /*
- * Makes the object at nested path `parent` the innermost open one: closes
- * what isn't shared with it and opens the rest, one segment at a time.
+ * Makes the object at nested path p[0, len) the innermost open one:
+ * closes what isn't shared with the open path, then opens the rest one
+ * segment at a time.
  */
 static int
-ndjson_open_path(struct ndjson_emit *em, struct span parent)
+ndjson_open_path(struct ndjson_emit *em, const char *p, size_t len)
 {
-    size_t shared = ndjson_shared_depth(em->open, parent);
-    if (ndjson_close_to(em, shared) < 0)
-        return -E2BIG;
-    const char *p = parent.ptr, *end = p + parent.len;
-    for (size_t d = 0; d < shared && p < end; d++) {
-        const char *dot = memchr(p, '.', (size_t)(end - p));
-        p = dot ? dot + 1 : end;
+    const char *o = em->open;
+    size_t olen = em->open_len, i = 0, depth = 0, keep = 0;
+
+    /* Count the leading segments shared with the open path. */
+    while (olen && len) {
+        while (i < olen && i < len && o[i] == p[i] && o[i] != '.')
+            i++;
+        if ((i < olen && o[i] != '.') || (i < len && p[i] != '.'))
+            break;
+        depth++;
+        keep = i;
+        if (i == olen || i == len)
+            break;
+        i++;
     }
-    while (p < end) {
-        const char *dot = memchr(p, '.', (size_t)(end - p));
-        const char *seg_end = dot ? dot : end;
-        if (ndjson_put_key(em, p, (size_t)(seg_end - p)) < 0 ||
+    if (ndjson_close_to(em, depth, keep) < 0)
+        return -E2BIG;
+    for (i = keep ? keep + 1 : 0; i < len;) {
+        size_t seg = i;
+        while (i < len && p[i] != '.')
+            i++;
+        if (ndjson_put_key(em, p + seg, i - seg) < 0 ||
             ndjson_put(em->out, "{", 1) < 0)
             return -E2BIG;
         em->first = true;
         em->depth++;
-        p = seg_end + 1;
+        i++;
     }
-    em->open = parent;
+    em->open = p;
+    em->open_len = len;
     return 0;
 }
 
-/* Returns whether order entry i names a strict descendant of path. */
-static bool
-ndjson_is_below(const struct ndjson_emit *em, size_t i, struct span path)
+/* Returns whether two names are equal; either may be {NULL, 0}. */
+static inline bool
+ndjson_name_eq(const char *a, size_t a_len, const char *b, size_t b_len)
 {
-    if (i >= em->count || (em->order[i] & NDJSON_LITERAL))
+    return a_len == b_len && (a_len == 0 || memcmp(a, b, a_len) == 0);
+}
+
+/* Returns whether entry i names a strict descendant of e. */
+static inline bool
+ndjson_is_below(const struct ndjson_emit *em, size_t i,
+                const struct ndjson_entry *e)
+{
+    if (i >= em->count || (em->ent[i].v & NDJSON_LITERAL))
         return false;
-    struct span n = ndjson_vfield(em->ev, em->order[i]).name;
-    return n.len > path.len && n.ptr[path.len] == '.' &&
-           memcmp(n.ptr, path.ptr, path.len) == 0;
+    const struct ndjson_entry *d = &em->ent[i];
+    return d->len > e->len && d->name[e->len] == '.' &&
+           memcmp(d->name, e->name, e->len) == 0;
 }
 
 /* Returns whether the subtree after entry i has a member named "value". */
 static bool
-ndjson_has_value_child(const struct ndjson_emit *em, size_t i, struct span path)
+ndjson_has_value_child(const struct ndjson_emit *em, size_t i)
 {
-    for (size_t j = i + 1; ndjson_is_below(em, j, path); j++) {
-        struct span n = ndjson_vfield(em->ev, em->order[j]).name;
-        size_t end = path.len + 6; /* ".value" */
-        if (n.len >= end && memcmp(n.ptr + path.len, ".value", 6) == 0 &&
-            (n.len == end || n.ptr[end] == '.'))
+    const struct ndjson_entry *e = &em->ent[i];
+    for (size_t j = i + 1; ndjson_is_below(em, j, e); j++) {
+        const struct ndjson_entry *d = &em->ent[j];
+        size_t end = e->len + 6; /* ".value" */
+        if (d->len >= end && memcmp(d->name + e->len, ".value", 6) == 0 &&
+            (d->len == end || d->name[end] == '.'))
             return true;
     }
     return false;
@@ -659,45 +786,41 @@ ndjson_has_value_child(const struct ndjson_emit *em, size_t i, struct span path)
 static int
 ndjson_emit_entry(struct ndjson_emit *em, size_t i)
 {
-    uint32_t v = em->order[i];
-    struct field f = ndjson_vfield(em->ev, v);
-    struct span leaf = f.name;
+    const struct ndjson_entry *e = &em->ent[i];
+    struct field f = ndjson_vfield(em->ev, e->v);
+    const char *leaf = e->name;
+    size_t leaf_len = e->len;
 
-    if (v & NDJSON_LITERAL) {
-        if (ndjson_close_to(em, 0) < 0)
+    if (e->v & NDJSON_LITERAL) {
+        if (ndjson_close_to(em, 0, 0) < 0)
             return -E2BIG;
     } else {
-        const char *dot = memrchr(f.name.ptr, '.', f.name.len);
-        struct span parent = {f.name.ptr, 0};
-        if (dot) {
-            parent.len = (size_t)(dot - f.name.ptr);
-            leaf = (struct span){dot + 1, f.name.len - parent.len - 1};
+        if (e->dot) {
+            leaf = e->name + e->dot + 1;
+            leaf_len = e->len - e->dot - 1;
         }
-        if (ndjson_open_path(em, parent) < 0)
+        if (ndjson_open_path(em, e->name, e->dot) < 0)
             return -E2BIG;
-        if (ndjson_is_below(em, i + 1, f.name)) {
-            if (ndjson_has_value_child(em, i, f.name))
+        if (ndjson_is_below(em, i + 1, e)) {
+            if (ndjson_has_value_child(em, i))
                 return 0;
-            if (ndjson_put_key(em, leaf.ptr, leaf.len) < 0 ||
+            if (ndjson_put_key(em, leaf, leaf_len) < 0 ||
                 ndjson_put(em->out, "{", 1) < 0)
                 return -E2BIG;
             em->first = true;
             em->depth++;
-            em->open = f.name;
-            leaf = SPAN_LIT("value");
+            em->open = e->name;
+            em->open_len = e->len;
+            leaf = "value";
+            leaf_len = 5;
         }
     }
-    if (ndjson_put_key(em, leaf.ptr, leaf.len) < 0)
+    if (ndjson_put_key(em, leaf, leaf_len) < 0)
         return -E2BIG;
-    return ndjson_put_value(em->out, &f);
-}
-
-/* Returns whether entries i and j have the same name. */
-static bool
-ndjson_same_name(const struct event *ev, uint32_t a, uint32_t b)
-{
-    struct span na = ndjson_vfield(ev, a).name, nb = ndjson_vfield(ev, b).name;
-    return na.len == nb.len && memcmp(na.ptr, nb.ptr, na.len) == 0;
+    ndjson_shape_step(em, e->v & NDJSON_INDEX_MASK);
+    int rc = ndjson_put_value(em->out, &f);
+    em->mark = em->out->len; /* value bytes aren't part of a chunk */
+    return rc;
 }
 
 /* Writes ,"tags":[...] from ev->tags. */
@@ -715,28 +838,117 @@ ndjson_put_tags(struct buf *out, const struct event *ev)
     return ndjson_put(out, "]", 1);
 }
 
+/* Returns whether ev has exactly the names sh was recorded from. */
+static bool
+ndjson_shape_matches(const struct ndjson_shape *sh, const struct event *ev)
+{
+    bool flagged = ev->flags & (EVENT_TRUNCATED | EVENT_MULTILINE);
+    bool no_message = ev->flags & EVENT_NO_MESSAGE;
+    if (!sh || !sh->valid || sh->nfields != ev->nfields ||
+        sh->flagged != flagged || sh->no_message != no_message)
+        return false;
+    const char *p = sh->names.data;
+    for (size_t i = 0; i < ev->nfields; i++) {
+        const struct span *name = &ev->fields[i].name;
+        size_t len;
+        memcpy(&len, p, sizeof(len));
+        p += sizeof(len);
+        if (!ndjson_name_eq(p, len, name->ptr, name->len))
+            return false;
+        p += len;
+    }
+    return true;
+}
+
+/* Writes the members by replaying the recorded chunks around the values. */
+static int
+ndjson_shape_replay(const struct ndjson_shape *sh, struct buf *out,
+                    const struct event *ev)
+{
+    for (size_t k = 0; k < sh->nsteps; k++) {
+        const struct ndjson_step *st = &sh->steps[k];
+        if (ndjson_put(out, sh->chunks.data + st->off, st->len) < 0)
+            return -E2BIG;
+        if (st->v == NDJSON_STEP_END)
+            break;
+        struct field f = ndjson_vfield(ev, st->v);
+        if (ndjson_put_value(out, &f) < 0)
+            return -E2BIG;
+    }
+    return 0;
+}
+
+/* Starts recording the shape of ev into enc->shape; returns it. */
+static struct ndjson_shape *
+ndjson_shape_begin(struct ndjson_enc *enc, const struct event *ev)
+{
+    struct ndjson_shape *sh = enc->shape;
+    if (!sh) {
+        sh = enc->shape = xcalloc(1, sizeof(*sh));
+        buf_init(&sh->names, 0);
+        buf_init(&sh->chunks, 0);
+    }
+    buf_reset(&sh->names);
+    buf_reset(&sh->chunks);
+    sh->nsteps = 0;
+    sh->nfields = ev->nfields;
+    sh->flagged = ev->flags & (EVENT_TRUNCATED | EVENT_MULTILINE);
+    sh->no_message = ev->flags & EVENT_NO_MESSAGE;
+    sh->valid = false;
+    for (size_t i = 0; i < ev->nfields; i++) {
+        const struct span *name = &ev->fields[i].name;
+        buf_append(&sh->names, &name->len, sizeof(name->len));
+        buf_append(&sh->names, name->ptr, name->len);
+    }
+    return sh;
+}
+
+/*
+ * Writes the members the slow way: sort, nest, and record the shape for
+ * the events that follow. Sets *has_tags as ndjson_build_order() does.
+ */
+static int
+ndjson_put_members(struct ndjson_enc *enc, struct buf *out,
+                   const struct event *ev, bool *has_tags)
+{
+    struct ndjson_emit em = {.out = out, .ev = ev, .mark = out->len};
+
+    em.rec = ndjson_shape_begin(enc, ev);
+    em.count = ndjson_build_order(enc, ev, has_tags);
+    em.ent = enc->order;
+    for (size_t i = 0; i < em.count; i++) {
+        const struct ndjson_entry *a = &em.ent[i], *b = a + 1;
+        if (i + 1 < em.count &&
+            ndjson_name_eq(a->name, a->len, b->name, b->len))
+            continue; /* a later field with the same path wins */
+        if (ndjson_emit_entry(&em, i) < 0)
+            return -E2BIG;
+    }
+    if (ndjson_close_to(&em, 0, 0) < 0)
+        return -E2BIG;
+    ndjson_shape_step(&em, NDJSON_STEP_END);
+    em.rec->has_tags = *has_tags;
+    em.rec->valid = true;
+    return 0;
+}
+
 /* Writes the whole document; the caller restores the buffer on error. */
 static int
 ndjson_put_event(struct ndjson_enc *enc, struct buf *out,
                  const struct event *ev)
 {
     bool has_tags;
-    struct ndjson_emit em = {.out = out, .ev = ev};
 
     if (ndjson_put(out, "{\"@timestamp\":", 14) < 0 ||
         ndjson_write_time(enc, out, ev->time_ns) < 0)
         return -E2BIG;
-    em.count = ndjson_build_order(enc, ev, &has_tags);
-    em.order = enc->order;
-    for (size_t i = 0; i < em.count; i++) {
-        if (i + 1 < em.count &&
-            ndjson_same_name(ev, em.order[i], em.order[i + 1]))
-            continue; /* a later field with the same path wins */
-        if (ndjson_emit_entry(&em, i) < 0)
+    if (ndjson_shape_matches(enc->shape, ev)) {
+        if (ndjson_shape_replay(enc->shape, out, ev) < 0)
             return -E2BIG;
-    }
-    if (ndjson_close_to(&em, 0) < 0)
+        has_tags = enc->shape->has_tags;
+    } else if (ndjson_put_members(enc, out, ev, &has_tags) < 0) {
         return -E2BIG;
+    }
     if (ev->ntags && !has_tags && ndjson_put_tags(out, ev) < 0)
         return -E2BIG;
     return ndjson_put(out, "}\n", 2);
@@ -753,4 +965,27 @@ ndjson_write_event(struct ndjson_enc *enc, struct buf *out,
         out->data[start] = '\0';
     }
     return rc;
+}
+
+void
+ndjson_enc_init(struct ndjson_enc *enc)
+{
+    enc->order = NULL;
+    enc->cap_order = 0;
+    enc->shape = NULL;
+    enc->cached_sec = INT64_MIN; /* no real second: ns / 1e9 > INT64_MIN */
+    memset(enc->cached_time, 0, sizeof(enc->cached_time));
+}
+
+void
+ndjson_enc_fini(struct ndjson_enc *enc)
+{
+    if (enc->shape) {
+        buf_fini(&enc->shape->names);
+        buf_fini(&enc->shape->chunks);
+        free(enc->shape->steps);
+        free(enc->shape);
+    }
+    free(enc->order);
+    ndjson_enc_init(enc);
 }

@@ -13,11 +13,15 @@
 
 #include <stdint.h>
 
+struct ndjson_entry; /* private to ndjson.c */
+struct ndjson_shape;
+
 struct ndjson_enc {
-    uint32_t *order; /* owned: field indices sorted by path */
+    struct ndjson_entry *order; /* owned: the members, sorted by path */
     size_t cap_order;
-    int64_t cached_sec;   /* the second whose text is in cached_time */
-    char cached_time[24]; /* "YYYY-MM-DDTHH:MM:SS." */
+    struct ndjson_shape *shape; /* owned: the last field layout, see .c */
+    int64_t cached_sec;         /* the second whose text is in cached_time */
+    char cached_time[24];       /* "YYYY-MM-DDTHH:MM:SS." */
 };
 
 void ndjson_enc_init(struct ndjson_enc *enc);
@@ -45,7 +49,8 @@ int ndjson_write_time(struct ndjson_enc *enc, struct buf *out, int64_t time_ns);
  * subtree is contiguous; field names and STRING values are escaped like
  * ndjson_write_string(), other types are copied verbatim (an empty one is
  * written as null).
- * - `message` is the event text unless a field named "message" exists; it
+ * - `message` is the event text unless a field named "message" exists
+ *   (or EVENT_NO_MESSAGE is set: then only such a field is written); it
  *   takes its sorted place among the fields.
  * - Where two fields have the same path, the later one wins.
  * - Where a value and an object share a path ("a" and "a.b"), the value is
@@ -62,7 +67,8 @@ int ndjson_write_time(struct ndjson_enc *enc, struct buf *out, int64_t time_ns);
  * - ev->tags are written last, and only when no field's top-level key is
  *   "tags" (a "tags" field replaces them rather than merging).
  * Returns 0 or -E2BIG (the buffer is left as it was). Allocates only while
- * enc->order grows to the largest field count seen.
+ * enc's scratch grows to the largest event seen; events with the same
+ * field names as the one before skip the sorting (see ndjson.c).
  */
 int ndjson_write_event(struct ndjson_enc *enc, struct buf *out,
                        const struct event *ev);

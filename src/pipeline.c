@@ -10,9 +10,13 @@
 #include "config.h"
 #include "pipeline.h"
 
+#include "deadletter.h"
 #include "harvester.h"
 #include "log.h"
+#include "metrics.h"
+#include "ndjson.h"
 #include "pipeline_int.h"
+#include "registry.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
@@ -22,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Room above batch_max_bytes for the event that crosses it. */
@@ -50,6 +55,46 @@ pipeline_hostname(const struct conf *conf)
     return xstrdup(name);
 }
 
+/* True when some input reads files (or the mode is backfill). */
+static bool
+pipeline_needs_registry(const struct pipeline *p)
+{
+    if (p->opts.mode == PIPELINE_BACKFILL)
+        return true;
+    if (p->opts.mode == PIPELINE_PARSE)
+        return false;
+    const struct input_conf *ics = p->conf->inputs.items;
+    for (size_t i = 0; i < p->conf->inputs.count; i++) {
+        if (ics[i].type == INPUT_FILE)
+            return true;
+    }
+    return false;
+}
+
+/* Opens the registry, making its directory (mode 0700) if needed. */
+static int
+pipeline_open_registry(struct pipeline *p, struct errbuf *err)
+{
+    const char *path = p->conf->registry.path;
+    char *dir = xstrdup(path);
+    char *slash = strrchr(dir, '/');
+    if (slash != NULL && slash != dir) {
+        *slash = '\0';
+        for (char *q = dir + 1; *q; q++) {
+            if (*q == '/') {
+                *q = '\0';
+                mkdir(dir, 0700);
+                *q = '/';
+            }
+        }
+        mkdir(dir, 0700);
+    }
+    free(dir);
+    int64_t prune_s = p->conf->registry.prune_after_ms / 1000;
+    p->registry = registry_open(path, prune_s, err);
+    return p->registry ? 0 : -EINVAL;
+}
+
 /* Chooses the inputs this mode runs. */
 static int
 pipeline_make_inputs(struct pipeline *p, struct errbuf *err)
@@ -67,8 +112,7 @@ pipeline_make_inputs(struct pipeline *p, struct errbuf *err)
         }
         p->ninputs = 1;
         p->inputs = xcalloc(1, sizeof(*p->inputs));
-        input_init(&p->inputs[0], p, ic);
-        return 0;
+        return input_init(&p->inputs[0], p, ic, 0, err);
     }
     if (conf->inputs.count == 0)
         return errbuf_set(err, "%s: inputs: no input is configured",
@@ -76,17 +120,81 @@ pipeline_make_inputs(struct pipeline *p, struct errbuf *err)
     const struct input_conf *ics = conf->inputs.items;
     p->ninputs = conf->inputs.count;
     p->inputs = xcalloc(p->ninputs, sizeof(*p->inputs));
-    for (size_t i = 0; i < p->ninputs; i++)
-        input_init(&p->inputs[i], p, &ics[i]);
+    for (size_t i = 0; i < p->ninputs; i++) {
+        if (input_init(&p->inputs[i], p, &ics[i], i, err) < 0)
+            return -EINVAL;
+    }
     return 0;
 }
 
 static void
 pipeline_on_ack(void *arg, struct batch *b)
 {
-    (void)arg;
+    struct pipeline *p = arg;
+    if (p->dlq != NULL) {
+        /* Dead-lettered events ride with batches: sync before acking. */
+        int failures = 0;
+        int rc;
+        while ((rc = deadletter_sync(p->dlq)) < 0) {
+            if (failures++ == 0)
+                log_errno("dead-letter", rc, "%s: fsync failed; retrying",
+                          deadletter_path(p->dlq));
+            timeutil_sleep_ms(1000);
+        }
+    }
+    metrics_add(&metrics.events_indexed, b->n_indexed);
+    metrics_add(&metrics.events_duplicate, b->n_duplicate);
+    metrics_add(&metrics.events_dead, b->n_dead);
     batch_finish_refs(b);
     batch_pool_put(b);
+}
+
+/* True when some input's chain may send events to the dead-letter file. */
+static bool
+pipeline_needs_dlq(const struct pipeline *p)
+{
+    for (size_t i = 0; i < p->ninputs; i++) {
+        const struct chain *chain = p->inputs[i].chain;
+        for (size_t s = 0; chain != NULL && s < chain->nstages; s++) {
+            if (chain->stages[s].on_failure == STAGE_FAIL_DEAD_LETTER)
+                return true;
+        }
+    }
+    return false;
+}
+
+void
+pipeline_dead_letter(struct pipeline *p, struct worker *w, const char *stage)
+{
+    struct buf rec;
+    buf_init(&rec, 0);
+    buf_append_str(&rec, "{\"@timestamp\":");
+    ndjson_write_time(&w->enc, &rec, timeutil_wall_ns());
+    buf_append_str(&rec, ",\"error\":{\"type\":\"parse_failure\","
+                         "\"reason\":");
+    char reason[160];
+    int n = snprintf(reason, sizeof(reason), "stage %s did not match", stage);
+    ndjson_write_string(&rec, reason, (size_t)n);
+    buf_append_str(&rec, "},\"document\":");
+    ndjson_write_event(&w->enc, &rec, &w->ev);
+    buf_truncate(&rec, rec.len - 1); /* the document's newline */
+    buf_append_str(&rec, "}\n");
+    metrics_add(&metrics.events_dead, 1);
+    if (p->dlq == NULL) { /* logship parse: show it instead */
+        struct batch *b = w->batch;
+        buf_append_str(&b->body, "# dead-letter: ");
+        buf_append(&b->body, rec.data, rec.len);
+    } else {
+        int rc;
+        int failures = 0;
+        while ((rc = deadletter_write(p->dlq, rec.data, rec.len)) < 0) {
+            if (failures++ == 0)
+                log_errno("dead-letter", rc, "%s: write failed; retrying",
+                          deadletter_path(p->dlq));
+            timeutil_sleep_ms(1000);
+        }
+    }
+    buf_fini(&rec);
 }
 
 static void
@@ -104,16 +212,20 @@ pipeline_make_pools(struct pipeline *p)
 {
     const struct service_conf *svc = &p->conf->service;
     const struct output_common *oc = p->conf->output.conf;
-    size_t max_line = 0;
+    size_t max_line = 0, max_ml = 0;
     for (size_t i = 0; i < p->ninputs; i++) {
-        if (p->inputs[i].conf->max_line_bytes > max_line)
-            max_line = p->inputs[i].conf->max_line_bytes;
+        const struct input_conf *ic = p->inputs[i].conf;
+        if (ic->max_line_bytes > max_line)
+            max_line = ic->max_line_bytes;
+        bool ml = ic->multiline.start || ic->multiline.continuation;
+        if (ml && ic->multiline.max_bytes > max_ml)
+            max_ml = ic->multiline.max_bytes;
     }
     size_t nchunks = svc->chunks > 0 ? (size_t)svc->chunks
                                      : 2 * p->nworkers + 2 * p->ninputs;
     size_t nbatches = svc->batches > 0 ? (size_t)svc->batches : p->nworkers + 4;
     p->chunks = chunk_pool_create(
-        nchunks, harvester_chunk_bytes(svc->read_bytes, max_line));
+        nchunks, harvester_chunk_bytes(svc->read_bytes, max_line, max_ml));
     p->work = queue_create(nchunks);
     p->batches = batch_pool_create(nbatches, oc->batch_max_bytes +
                                                  PIPELINE_BATCH_SLACK_BYTES);
@@ -128,6 +240,7 @@ pipeline_create(const struct conf *conf, const struct pipeline_opts *opts,
     p->conf = conf;
     p->opts = *opts;
     p->hostname = pipeline_hostname(conf);
+    p->hostname_span = span_str(p->hostname);
     p->default_input.name = "stdin";
     p->default_input.type = INPUT_STDIN;
     p->default_input.max_line_bytes = 1u << 20;
@@ -139,8 +252,15 @@ pipeline_create(const struct conf *conf, const struct pipeline_opts *opts,
         errbuf_set(err, "eventfd: %s", strerror(errno));
         goto fail;
     }
+    if (pipeline_needs_registry(p) && pipeline_open_registry(p, err) < 0)
+        goto fail;
     if (pipeline_make_inputs(p, err) < 0)
         goto fail;
+    if (opts->mode != PIPELINE_PARSE && pipeline_needs_dlq(p)) {
+        p->dlq = deadletter_open(conf->service.dead_letter_path, err);
+        if (p->dlq == NULL)
+            goto fail;
+    }
     pipeline_make_pools(p);
 
     p->out.type = conf->output.type;
@@ -272,8 +392,12 @@ pipeline_destroy(struct pipeline *p)
         if (p->out.type->close != NULL)
             p->out.type->close(&p->out);
     for (size_t i = 0; i < p->ninputs; i++)
-        input_fini(&p->inputs[i]);
+        input_fini(&p->inputs[i]); /* the tails commit their last offsets */
     free(p->inputs);
+    if (p->registry != NULL) {
+        registry_save(p->registry);
+        registry_close(p->registry);
+    }
     queue_destroy(p->work);
     queue_destroy(p->out_queue);
     chunk_pool_destroy(p->chunks);
@@ -282,6 +406,7 @@ pipeline_destroy(struct pipeline *p)
         close(p->stop_fd);
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->done_cond);
+    deadletter_close(p->dlq);
     free(p->hostname);
     free(p);
 }

@@ -13,8 +13,11 @@
 #include "conf.h"
 #include "errbuf.h"
 
+struct chain;
+
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum pipeline_mode {
     PIPELINE_RUN,      /* the configured inputs, until stopped or they end */
@@ -27,8 +30,12 @@ struct pipeline_opts {
     const char *input_name; /* PARSE, BACKFILL: whose chain and fields */
     char **files;           /* BACKFILL: borrowed paths, read in order */
     size_t nfiles;
-    bool pretty;     /* PARSE: indent documents */
-    int64_t workers; /* > 0 overrides service.workers */
+    bool resume;               /* BACKFILL: start files from the registry */
+    bool pretty;               /* PARSE: indent documents */
+    bool explain;              /* PARSE: say what each stage did */
+    const struct chain *chain; /* PARSE, BACKFILL: overrides the input's */
+    int64_t workers;           /* > 0 overrides service.workers */
+    int64_t read_time_ns; /* PARSE: pretend lines were read then (0: now) */
 };
 
 struct pipeline;

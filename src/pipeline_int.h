@@ -20,12 +20,13 @@
 
 struct input {
     const struct input_conf *conf; /* borrowed */
+    const struct chain *chain;     /* borrowed: conf's, or the command's */
+    size_t index;                  /* in pipeline->inputs */
     struct pipeline *p;            /* borrowed */
     struct field *fields;          /* owned array: static fields of events */
     size_t nfields;                /* spans point into conf memory */
     struct source *src;            /* owned: standard input's source */
-    struct source **done_sources;  /* owned: files read, kept until the end */
-    size_t ndone_sources;
+    struct tail *tail;             /* owned: file inputs and backfill */
     pthread_t thread;
     bool started;
 };
@@ -34,6 +35,7 @@ struct pipeline {
     const struct conf *conf; /* borrowed */
     struct pipeline_opts opts;
     char *hostname;                  /* owned */
+    struct span hostname_span;       /* of hostname */
     struct input_conf default_input; /* for PARSE without --input */
 
     struct input *inputs; /* owned */
@@ -54,6 +56,9 @@ struct pipeline {
     bool out_started;
     int out_rc;
 
+    struct deadletter *dlq;    /* owned; NULL unless a chain dead-letters */
+    struct registry *registry; /* owned; NULL without file inputs */
+
     atomic_bool stopping;
     int stop_fd; /* owned: eventfd, readable once pipeline_stop was called */
     int64_t stop_ms;         /* monotonic time of the first stop request */
@@ -67,11 +72,19 @@ struct pipeline {
 
 /* Hands a batch to the output (prepares it first). Worker threads. */
 void pipeline_submit(struct pipeline *p, struct worker *w, struct batch *b);
+/* Writes w's current event to the dead-letter file (stage failure). */
+void pipeline_dead_letter(struct pipeline *p, struct worker *w,
+                          const char *stage);
+/* Takes a free chunk, giving up (NULL) when the pipeline stops. */
+struct chunk *input_get_chunk(struct input *in);
+/* Gives a filled chunk to the workers (or back to the pool if empty). */
+void input_emit(struct input *in, struct source *src, struct chunk *c,
+                uint64_t end_offset, size_t nbytes);
 /* The input thread function. */
 void *input_main(void *arg);
 /* Builds an input's static fields. */
-void input_init(struct input *in, struct pipeline *p,
-                const struct input_conf *conf);
+int input_init(struct input *in, struct pipeline *p,
+               const struct input_conf *conf, size_t index, struct errbuf *err);
 void input_fini(struct input *in);
 
 #endif

@@ -8,6 +8,7 @@
 #include "xalloc.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 struct source *
 source_create(const struct input *input, const char *path,
@@ -16,6 +17,7 @@ source_create(const struct input *input, const char *path,
     struct source *src = xcalloc(1, sizeof(*src));
     src->input = input;
     src->path = path ? xstrdup(path) : NULL;
+    src->path_span = (struct span){src->path, path ? strlen(path) : 0};
     src->acks = acktrack_create(start_offset);
     return src;
 }

@@ -9,6 +9,7 @@
 
 #include "acktrack.h"
 #include "event.h"
+#include "fileid.h"
 
 #include <stdint.h>
 
@@ -17,7 +18,9 @@ struct input;
 struct source {
     const struct input *input; /* borrowed: its parser chain and fields */
     char *path;                /* owned; NULL for standard input */
+    struct span path_span;     /* of path */
     struct acktrack *acks;     /* owned */
+    struct fileid id; /* identity for document ids (stdin: random per run) */
 };
 
 /* Makes a source reading from offset start_offset; path may be NULL. */

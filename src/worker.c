@@ -28,8 +28,16 @@ worker_init(struct worker *w, struct pipeline *p)
     memset(w, 0, sizeof(*w));
     w->p = p;
     ndjson_enc_init(&w->enc);
-    w->cap_fields = 64;
-    w->fields = xcalloc(w->cap_fields, sizeof(*w->fields));
+    scratch_init(&w->scratch);
+    buf_init(&w->explain, 0);
+    w->cws = xcalloc(p->ninputs, sizeof(*w->cws));
+    for (size_t i = 0; i < p->ninputs; i++) {
+        const struct chain *chain = p->inputs[i].chain;
+        chain_worker_init(&w->cws[i], chain);
+        if (chain != NULL && chain->nstages > w->cap_trace)
+            w->cap_trace = chain->nstages;
+    }
+    w->trace = xcalloc(w->cap_trace + 1, sizeof(*w->trace));
     if (p->out.type->worker_new != NULL)
         w->out_state = p->out.type->worker_new(&p->out);
 }
@@ -39,55 +47,55 @@ worker_fini(struct worker *w)
 {
     if (w->out_state != NULL)
         w->p->out.type->worker_free(w->out_state);
+    for (size_t i = 0; w->cws != NULL && i < w->p->ninputs; i++)
+        chain_worker_fini(&w->cws[i]);
+    free(w->cws);
+    free(w->trace);
+    buf_fini(&w->explain);
     ndjson_enc_fini(&w->enc);
-    free(w->fields);
+    scratch_fini(&w->scratch);
+    event_fini(&w->ev);
 }
 
-/* Appends a field to the event; the array grows only while warming up. */
-static struct field *
-worker_add_field(struct worker *w, struct event *ev)
-{
-    if (ev->nfields == w->cap_fields) {
-        w->cap_fields *= 2;
-        w->fields = xrealloc(w->fields, w->cap_fields * sizeof(*w->fields));
-        ev->fields = w->fields;
-        ev->cap_fields = w->cap_fields;
-    }
-    return &ev->fields[ev->nfields++];
-}
-
-/* Fills ev from a chunk's event record with the fields every event has. */
+/* Fills w->ev from a chunk's event record with the fields every event has. */
 static void
 worker_make_event(struct worker *w, const struct chunk *c,
-                  const struct chunk_event *ce, struct event *ev)
+                  const struct chunk_event *ce)
 {
     const struct input *in = c->src->input;
-    memset(ev, 0, sizeof(*ev));
+    struct event *ev = &w->ev;
+    event_reset(ev);
+    scratch_reset(&w->scratch);
     ev->text.ptr = c->data.data + ce->start;
     ev->text.len = ce->len;
     ev->offset = ce->offset;
     ev->time_ns = c->read_time_ns;
     ev->flags = ce->flags;
-    ev->fields = w->fields;
-    ev->cap_fields = w->cap_fields;
 
-    struct field *f = worker_add_field(w, ev);
-    *f = (struct field){SPAN_LIT("host.name"),
-                        {w->p->hostname, strlen(w->p->hostname)},
-                        FIELD_STRING};
+    event_set(ev, SPAN_LIT("host.name"), w->p->hostname_span, FIELD_STRING);
     int n = snprintf(w->offset_text, sizeof(w->offset_text), "%" PRIu64,
                      ce->offset);
-    f = worker_add_field(w, ev);
-    *f = (struct field){
-        SPAN_LIT("log.offset"), {w->offset_text, (size_t)n}, FIELD_INT};
-    if (c->src->path != NULL) {
-        f = worker_add_field(w, ev);
-        *f = (struct field){SPAN_LIT("log.file.path"),
-                            {c->src->path, strlen(c->src->path)},
-                            FIELD_STRING};
-    }
+    event_set(ev, SPAN_LIT("log.offset"),
+              (struct span){w->offset_text, (size_t)n}, FIELD_INT);
+    if (c->src->path != NULL)
+        event_set(ev, SPAN_LIT("log.file.path"), c->src->path_span,
+                  FIELD_STRING);
     for (size_t i = 0; i < in->nfields; i++)
-        *worker_add_field(w, ev) = in->fields[i];
+        event_set(ev, in->fields[i].name, in->fields[i].value,
+                  in->fields[i].type);
+    if (in->conf->event_original)
+        event_set(ev, SPAN_LIT("event.original"), ev->text, FIELD_STRING);
+}
+
+/* The batch being filled, taking one from the pool if needed. */
+static struct batch *
+worker_batch(struct worker *w)
+{
+    if (w->batch == NULL) {
+        w->batch = batch_pool_get(w->p->batches);
+        w->batch->first_event_ms = timeutil_mono_ms();
+    }
+    return w->batch;
 }
 
 /* Sends the current batch to the output, if it holds anything. */
@@ -100,23 +108,22 @@ worker_flush(struct worker *w)
     w->batch = NULL;
 }
 
-/* Encodes ev into the current batch; returns 0 or -E2BIG (too big alone). */
+/*
+ * Encodes w->ev (after the explain text, if any) into the current batch;
+ * returns 0 or -E2BIG when the event does not fit even an empty batch.
+ */
 static int
-worker_encode(struct worker *w, const struct event *ev)
+worker_encode(struct worker *w)
 {
     const struct output *out = &w->p->out;
     for (int attempt = 0; attempt < 2; attempt++) {
-        if (w->batch == NULL) {
-            w->batch = batch_pool_get(w->p->batches);
-            w->batch->first_event_ms = timeutil_mono_ms();
-        }
-        struct batch *b = w->batch;
+        struct batch *b = worker_batch(w);
         size_t start = b->body.len;
-        int rc = 0;
-        if (out->type->encode_action != NULL)
-            rc = out->type->encode_action(out, w->out_state, ev, &b->body);
+        int rc = buf_append(&b->body, w->explain.data, w->explain.len);
+        if (rc == 0 && out->type->encode_action != NULL)
+            rc = out->type->encode_action(out, w->out_state, &w->ev, &b->body);
         if (rc == 0)
-            rc = ndjson_write_event(&w->enc, &b->body, ev);
+            rc = ndjson_write_event(&w->enc, &b->body, &w->ev);
         if (rc == 0) {
             batch_add_item(b, start);
             return 0;
@@ -129,23 +136,98 @@ worker_encode(struct worker *w, const struct event *ev)
     return -E2BIG;
 }
 
+static const char *
+worker_status_name(enum stage_status status)
+{
+    switch (status) {
+    case STAGE_OK:
+        return "ok";
+    case STAGE_NO_MATCH:
+        return "no match";
+    case STAGE_SKIPPED:
+        return "skipped (field absent)";
+    case STAGE_DROP:
+        return "drop";
+    }
+    return "?";
+}
+
+/* Writes what each stage did as "# " lines (logship parse --explain). */
+static void
+worker_explain(struct worker *w, const struct chain_worker *cw,
+               enum chain_result result)
+{
+    buf_reset(&w->explain);
+    buf_printf(&w->explain, "# line at offset %" PRIu64 "\n", w->ev.offset);
+    size_t n = cw->chain ? cw->chain->nstages : 0;
+    if (n == 0)
+        buf_printf(&w->explain, "#   (no parser stages)\n");
+    for (size_t i = 0; i < n; i++) {
+        const struct chain_trace *t = &w->trace[i];
+        buf_printf(&w->explain, "#   %zu %-8s %s%s%s\n", i + 1,
+                   cw->chain->stages[i].name, worker_status_name(t->status),
+                   t->note ? ": " : "", t->note ? t->note : "");
+        if (t->status == STAGE_DROP ||
+            (t->status == STAGE_NO_MATCH && result != CHAIN_KEEP))
+            break;
+    }
+    if (result == CHAIN_DROP)
+        buf_printf(&w->explain, "#   => dropped\n");
+    else if (result == CHAIN_DEAD_LETTER)
+        buf_printf(&w->explain, "#   => dead-lettered\n");
+}
+
+/*
+ * Runs the input's chain on w->ev; false when the event is not encoded
+ * (dropped, or dead-lettered: then its ack rides with the current batch,
+ * which is acknowledged only after the dead-letter file is fsync'd).
+ */
+static bool
+worker_parse(struct worker *w, const struct chunk *c, uint64_t *failures)
+{
+    const struct input *in = c->src->input;
+    struct chain_worker *cw = &w->cws[in->index];
+    bool explain = w->p->opts.explain;
+    bool failed;
+    enum chain_result r = chain_apply(cw, &w->ev, &w->scratch,
+                                      explain ? w->trace : NULL, &failed);
+    if (failed)
+        (*failures)++;
+    if (explain)
+        worker_explain(w, cw, r);
+    if (r == CHAIN_KEEP)
+        return true;
+    if (explain)
+        buf_append(&worker_batch(w)->body, w->explain.data, w->explain.len);
+    if (r == CHAIN_DROP) {
+        metrics_add(&metrics.events_dropped, 1);
+        ackrange_finish(c->ack, 1);
+        return false;
+    }
+    struct batch *b = worker_batch(w);
+    pipeline_dead_letter(w->p, w, cw->failed_stage);
+    batch_add_ref(b, c->ack);
+    return false;
+}
+
 /* Turns every event of c into a document; then returns c to its pool. */
 static void
 worker_process(struct worker *w, struct chunk *c)
 {
     const struct output_common *oc = output_common(&w->p->out);
-    uint64_t truncated = 0;
+    uint64_t truncated = 0, failures = 0;
     for (size_t i = 0; i < c->nevents; i++) {
-        struct event ev;
-        worker_make_event(w, c, &c->events[i], &ev);
-        if (ev.flags & EVENT_TRUNCATED)
+        worker_make_event(w, c, &c->events[i]);
+        if (w->ev.flags & EVENT_TRUNCATED)
             truncated++;
-        if (worker_encode(w, &ev) < 0) {
+        if (!worker_parse(w, c, &failures))
+            continue;
+        if (worker_encode(w) < 0) {
             metrics_add(&metrics.events_too_big, 1);
             log_error(c->src->input->conf->name,
                       "event at offset %" PRIu64 " does not fit in a batch "
                       "(batch_max_bytes); skipped",
-                      ev.offset);
+                      w->ev.offset);
             ackrange_finish(c->ack, 1);
             continue;
         }
@@ -156,6 +238,8 @@ worker_process(struct worker *w, struct chunk *c)
     }
     if (truncated)
         metrics_add(&metrics.events_truncated, truncated);
+    if (failures)
+        metrics_add(&metrics.events_parse_failed, failures);
     chunk_pool_put(c);
 }
 

@@ -9,6 +9,8 @@
 
 #include "event.h"
 #include "ndjson.h"
+#include "scratch.h"
+#include "stages.h"
 
 #include <pthread.h>
 
@@ -19,8 +21,12 @@ struct worker {
     struct pipeline *p; /* borrowed */
     pthread_t thread;
     struct ndjson_enc enc;
-    struct field *fields; /* owned: the event's fields, reused */
-    size_t cap_fields;
+    struct event ev;           /* the event being processed; reused */
+    struct scratch scratch;    /* bytes stages make; reset per event */
+    struct chain_worker *cws;  /* owned: one per pipeline input */
+    struct chain_trace *trace; /* owned: per-stage results (--explain) */
+    size_t cap_trace;
+    struct buf explain;   /* owned: --explain text of one event */
     void *out_state;      /* owned by the output type (worker_new) */
     struct batch *batch;  /* owned: the batch being filled, or NULL */
     char offset_text[24]; /* log.offset of the current event */

@@ -169,9 +169,9 @@ static void
 hv_init(struct hv *v, int fd, uint64_t offset, size_t read_bytes,
         size_t max_line_bytes)
 {
-    harvester_init(&v->h, fd, offset, read_bytes, max_line_bytes);
-    v->pool =
-        chunk_pool_create(1, harvester_chunk_bytes(read_bytes, max_line_bytes));
+    harvester_init(&v->h, fd, offset, read_bytes, max_line_bytes, NULL);
+    v->pool = chunk_pool_create(
+        1, harvester_chunk_bytes(read_bytes, max_line_bytes, 0));
     v->fills = 0;
 }
 

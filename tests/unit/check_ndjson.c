@@ -714,7 +714,11 @@ test_event(struct field *fields, size_t nfields)
     return ev;
 }
 
-/* Encodes ev and checks the exact document and that it is strict JSON. */
+/*
+ * Encodes ev and checks the exact document and that it is strict JSON:
+ * the first time the slow way (sorting, recording the shape), then twice
+ * more through the shape cache, with the buffer reused.
+ */
 static void
 test_check_event(const struct event *ev, const char *want)
 {
@@ -722,9 +726,12 @@ test_check_event(const struct event *ev, const char *want)
     struct buf b;
     ndjson_enc_init(&enc);
     buf_init(&b, 0);
-    ck_assert_int_eq(ndjson_write_event(&enc, &b, ev), 0);
-    test_expect_bytes(b.data, b.len, want, strlen(want));
-    ck_assert_int_eq(b.data[b.len], '\0');
+    for (int round = 0; round < 3; round++) {
+        buf_reset(&b);
+        ck_assert_int_eq(ndjson_write_event(&enc, &b, ev), 0);
+        test_expect_bytes(b.data, b.len, want, strlen(want));
+        ck_assert_int_eq(b.data[b.len], '\0');
+    }
     json_error_t jerr;
     json_t *j = json_loadb(b.data, b.len,
                            JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
@@ -733,6 +740,9 @@ test_check_event(const struct event *ev, const char *want)
     buf_fini(&b);
     ndjson_enc_fini(&enc);
 }
+
+static void test_check_event_with(struct ndjson_enc *enc,
+                                  const struct event *ev, const char *want);
 
 #define EVENT_OF(fs) test_event((fs), sizeof(fs) / sizeof((fs)[0]))
 
@@ -984,6 +994,59 @@ START_TEST(event_types_copied_verbatim)
 }
 END_TEST
 
+START_TEST(event_null_empty_spans)
+{
+    /* Empty spans may carry a NULL pointer; none may be dereferenced. */
+    struct field fs[] = {
+        {{NULL, 0}, {NULL, 0}, FIELD_STRING},
+        {SPAN_LIT("n"), {NULL, 0}, FIELD_INT},
+        {{NULL, 0}, {NULL, 0}, FIELD_JSON},
+    };
+    struct event ev = EVENT_OF(fs);
+    ev.text = (struct span){NULL, 0};
+    ev.tags[0] = (struct span){NULL, 0};
+    ev.ntags = 1;
+    test_check_event(&ev, TS0 ",\"\":null,\"message\":\"\",\"n\":null,"
+                              "\"tags\":[\"\"]}\n");
+    struct buf b;
+    buf_init(&b, 0);
+    ck_assert_int_eq(ndjson_write_string(&b, NULL, 0), 0);
+    ck_assert_str_eq(b.data, "\"\"");
+    buf_fini(&b);
+}
+END_TEST
+
+START_TEST(event_no_message_flag)
+{
+    struct event ev = test_event(NULL, 0);
+    ev.flags = EVENT_NO_MESSAGE;
+    test_check_event(&ev, TS0 "}\n");
+    struct field fs[] = {FI("a", "1"), FI("message.len", "3")};
+    ev = EVENT_OF(fs);
+    ev.flags = EVENT_NO_MESSAGE;
+    test_check_event(&ev, TS0 ",\"a\":1,\"message\":{\"len\":3}}\n");
+    struct field msg[] = {FS("message", "set again")};
+    ev = EVENT_OF(msg);
+    ev.flags = EVENT_NO_MESSAGE;
+    test_check_event(&ev, TS0 ",\"message\":\"set again\"}\n");
+}
+END_TEST
+
+START_TEST(shape_cache_follows_no_message)
+{
+    struct field fs[] = {FI("a", "1")};
+    struct event ev = EVENT_OF(fs);
+    struct ndjson_enc enc;
+    ndjson_enc_init(&enc);
+    test_check_event_with(&enc, &ev, TS0 ",\"a\":1,\"message\":\"m\"}\n");
+    ev.flags = EVENT_NO_MESSAGE;
+    test_check_event_with(&enc, &ev, TS0 ",\"a\":1}\n");
+    ev.flags = 0;
+    test_check_event_with(&enc, &ev, TS0 ",\"a\":1,\"message\":\"m\"}\n");
+    ndjson_enc_fini(&enc);
+}
+END_TEST
+
 /* A rich event for the limit and reuse tests. */
 static struct field test_rich_fields[] = {
     FS("log.file.path", "/var/log/app.log"),
@@ -1009,31 +1072,59 @@ test_rich_event(void)
     return ev;
 }
 
-START_TEST(event_limit_every_cut_restores)
+/*
+ * Cuts the output at every possible byte with max_len: each cut fails with
+ * -E2BIG and leaves "pre"; the exact fit succeeds. A warm encoder fails in
+ * the shape replay; a fresh one fails while recording, and must then
+ * still write the event correctly.
+ */
+static void
+test_check_event_limits(const struct event *ev, bool warm)
 {
-    struct event ev = test_rich_event();
     struct ndjson_enc enc;
     struct buf full;
     ndjson_enc_init(&enc);
     buf_init(&full, 0);
-    ck_assert_int_eq(ndjson_write_event(&enc, &full, &ev), 0);
+    ck_assert_int_eq(ndjson_write_event(&enc, &full, ev), 0);
     for (size_t max = 3; max <= 3 + full.len; max++) {
         struct buf b;
+        if (!warm) {
+            ndjson_enc_fini(&enc);
+            ndjson_enc_init(&enc);
+        }
         buf_init(&b, max);
         ck_assert_int_eq(buf_append(&b, "pre", 3), 0);
-        int rc = ndjson_write_event(&enc, &b, &ev);
+        int rc = ndjson_write_event(&enc, &b, ev);
         if (max < 3 + full.len) {
             ck_assert_int_eq(rc, -E2BIG);
             ck_assert_uint_eq(b.len, 3);
             ck_assert_str_eq(b.data, "pre");
+            buf_fini(&b);
+            buf_init(&b, 0);
+            ck_assert_int_eq(ndjson_write_event(&enc, &b, ev), 0);
         } else {
             ck_assert_int_eq(rc, 0);
-            test_expect_bytes(b.data + 3, b.len - 3, full.data, full.len);
+            buf_truncate(&b, 3);
+            ck_assert_int_eq(ndjson_write_event(&enc, &b, ev), 0);
         }
+        test_expect_bytes(b.data + (b.data[0] == 'p' ? 3 : 0),
+                          b.len - (b.data[0] == 'p' ? 3 : 0), full.data,
+                          full.len);
         buf_fini(&b);
     }
     buf_fini(&full);
     ndjson_enc_fini(&enc);
+}
+
+START_TEST(event_limit_every_cut_restores)
+{
+    struct event ev = test_rich_event();
+    test_check_event_limits(&ev, true);
+    test_check_event_limits(&ev, false);
+    ev.ntags = 0;
+    ev.flags = 0;
+    test_check_event_limits(&ev, true);
+    test_check_event_limits(&ev, false);
 }
 END_TEST
 
@@ -1051,6 +1142,30 @@ START_TEST(event_rich_exact)
              "\"tags\":[\"t1\",\"t2\"]}\n");
 }
 END_TEST
+
+/* Checks objects g0..g<n-1> in the document hold keys in byte order. */
+static void
+test_check_groups_sorted(const struct buf *b, int n)
+{
+    json_t *j = json_loadb(b->data, b->len, JSON_REJECT_DUPLICATES, NULL);
+    ck_assert_ptr_nonnull(j);
+    for (int g = 0; g < n; g++) {
+        char key[16];
+        snprintf(key, sizeof(key), "g%d", g);
+        json_t *obj = json_object_get(j, key);
+        ck_assert(json_is_object(obj));
+        const char *k, *prev = "";
+        json_t *v;
+        json_object_foreach(obj, k, v)
+        {
+            ck_assert_msg(strcmp(prev, k) < 0, "%s after %s", k, prev);
+            prev = k;
+        }
+    }
+    /* The groups, @timestamp and message. */
+    ck_assert_uint_eq(json_object_size(j), (size_t)n + 2);
+    json_decref(j);
+}
 
 START_TEST(event_warm_encoder_stops_allocating)
 {
@@ -1071,7 +1186,7 @@ START_TEST(event_warm_encoder_stops_allocating)
     ndjson_enc_init(&enc);
     buf_init(&b, 0);
     ck_assert_int_eq(ndjson_write_event(&enc, &b, &ev), 0);
-    uint32_t *order = enc.order;
+    struct ndjson_entry *order = enc.order;
     size_t cap_order = enc.cap_order;
     char *data = b.data;
     size_t cap = b.cap, len = b.len;
@@ -1093,26 +1208,83 @@ START_TEST(event_warm_encoder_stops_allocating)
     ev.nfields = NFIELDS;
     buf_reset(&b);
     ck_assert_int_eq(ndjson_write_event(&enc, &b, &ev), 0);
-    json_t *j = json_loadb(b.data, b.len, JSON_REJECT_DUPLICATES, NULL);
-    ck_assert_ptr_nonnull(j);
-    const char *prev = "";
-    for (int g = 0; g < 7; g++) {
-        char key[16];
-        snprintf(key, sizeof(key), "g%d", g);
-        json_t *obj = json_object_get(j, key);
-        ck_assert(json_is_object(obj));
-        const char *k;
-        json_t *v;
-        prev = "";
-        json_object_foreach(obj, k, v)
-        {
-            ck_assert_msg(strcmp(prev, k) < 0, "%s after %s", k, prev);
-            prev = k;
-        }
-    }
-    ck_assert_uint_eq(json_object_size(j), 9); /* + @timestamp, message */
-    json_decref(j);
+    test_check_groups_sorted(&b, 7);
     buf_fini(&b);
+    ndjson_enc_fini(&enc);
+}
+END_TEST
+
+/* Encodes ev with enc and checks the document is exactly want. */
+static void
+test_check_event_with(struct ndjson_enc *enc, const struct event *ev,
+                      const char *want)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    ck_assert_int_eq(ndjson_write_event(enc, &b, ev), 0);
+    test_expect_bytes(b.data, b.len, want, strlen(want));
+    buf_fini(&b);
+}
+
+START_TEST(shape_cache_sees_new_names_at_same_address)
+{
+    /* Scratch memory is reused: same pointers, different bytes. */
+    char names[2][8] = {"a.b", "c"};
+    struct field fs[] = {
+        {{names[0], 3}, SPAN_LIT("1"), FIELD_INT},
+        {{names[1], 1}, SPAN_LIT("2"), FIELD_INT},
+    };
+    struct event ev = EVENT_OF(fs);
+    struct ndjson_enc enc;
+    ndjson_enc_init(&enc);
+    test_check_event_with(&enc, &ev,
+                          TS0 ",\"a\":{\"b\":1},\"c\":2,\"message\":\"m\"}\n");
+    names[0][2] = 'x';
+    test_check_event_with(&enc, &ev,
+                          TS0 ",\"a\":{\"x\":1},\"c\":2,\"message\":\"m\"}\n");
+    names[1][0] = 'a';
+    test_check_event_with(
+        &enc, &ev, TS0 ",\"a\":{\"value\":2,\"x\":1},\"message\":\"m\"}\n");
+    fs[1].name.len = 0;
+    test_check_event_with(&enc, &ev,
+                          TS0 ",\"\":2,\"a\":{\"x\":1},\"message\":\"m\"}\n");
+    ev.nfields = 1;
+    test_check_event_with(&enc, &ev,
+                          TS0 ",\"a\":{\"x\":1},\"message\":\"m\"}\n");
+    ndjson_enc_fini(&enc);
+}
+END_TEST
+
+START_TEST(shape_cache_follows_flags_values_and_tags)
+{
+    struct field fs[] = {FS("log.offset", "7"), FS("msg", "x")};
+    struct event ev = EVENT_OF(fs);
+    struct ndjson_enc enc;
+    ndjson_enc_init(&enc);
+    test_check_event_with(&enc, &ev,
+                          TS0 ",\"log\":{\"offset\":\"7\"},\"message\":\"m\","
+                              "\"msg\":\"x\"}\n");
+    ev.flags = EVENT_TRUNCATED;
+    test_check_event_with(
+        &enc, &ev,
+        TS0 ",\"log\":{\"flags\":[\"truncated\"],"
+            "\"offset\":\"7\"},\"message\":\"m\",\"msg\":\"x\"}\n");
+    ev.flags = EVENT_MULTILINE; /* same shape, other value */
+    fs[1].value = SPAN_LIT("y\"");
+    fs[0].type = FIELD_INT;
+    ev.text = SPAN_LIT("t");
+    ev.tags[0] = SPAN_LIT("k");
+    ev.ntags = 1;
+    test_check_event_with(&enc, &ev,
+                          TS0
+                          ",\"log\":{\"flags\":[\"multiline\"],"
+                          "\"offset\":7},\"message\":\"t\",\"msg\":\"y\\\"\","
+                          "\"tags\":[\"k\"]}\n");
+    ev.flags = 0;
+    ev.ntags = 0;
+    test_check_event_with(&enc, &ev,
+                          TS0 ",\"log\":{\"offset\":7},\"message\":\"t\","
+                              "\"msg\":\"y\\\"\"}\n");
     ndjson_enc_fini(&enc);
 }
 END_TEST
@@ -1231,6 +1403,64 @@ test_random_name(char *d, size_t size)
     return (struct span){d, n};
 }
 
+/*
+ * With ev's shape just recorded in enc, encodes a copy with the same names
+ * but other values, text, tags and flag bits, and checks the cached
+ * encoding matches a fresh encoder's.
+ */
+static void
+test_check_replay(struct ndjson_enc *enc, const struct event *ev)
+{
+    enum { MAX_FIELDS = 24 };
+    struct field fs[MAX_FIELDS];
+    char values[MAX_FIELDS][16];
+    struct event other = *ev;
+    ck_assert_uint_le(ev->nfields, MAX_FIELDS);
+    for (size_t i = 0; i < ev->nfields; i++) {
+        fs[i].name = ev->fields[i].name;
+        fs[i].type = test_rand_below(2) ? FIELD_INT : FIELD_STRING;
+        int len = snprintf(values[i], sizeof(values[i]), "%zu",
+                           test_rand_below(1000));
+        fs[i].value = (struct span){values[i], (size_t)len};
+    }
+    other.fields = fs;
+    other.text = SPAN_LIT("other \"text\"");
+    other.ntags = test_rand_below(3);
+    if (other.flags & (EVENT_TRUNCATED | EVENT_MULTILINE))
+        other.flags = (other.flags & EVENT_NO_MESSAGE) |
+                      (1 + (unsigned)test_rand_below(3));
+    other.time_ns = (int64_t)test_rand_below(1u << 30) * 1000000000;
+
+    struct ndjson_enc fresh;
+    struct buf warm_out, fresh_out;
+    ndjson_enc_init(&fresh);
+    buf_init(&warm_out, 0);
+    buf_init(&fresh_out, 0);
+    ck_assert_int_eq(ndjson_write_event(enc, &warm_out, &other), 0);
+    ck_assert_int_eq(ndjson_write_event(&fresh, &fresh_out, &other), 0);
+    test_expect_bytes(warm_out.data, warm_out.len, fresh_out.data,
+                      fresh_out.len);
+    buf_fini(&warm_out);
+    buf_fini(&fresh_out);
+    ndjson_enc_fini(&fresh);
+}
+
+/* The stand-in field ndjson.c writes for ev->flags. */
+static struct field
+test_flags_field(unsigned flags)
+{
+    static const struct span values[] = {
+        SPAN_LIT("null"),
+        SPAN_LIT("[\"truncated\"]"),
+        SPAN_LIT("[\"multiline\"]"),
+        SPAN_LIT("[\"truncated\",\"multiline\"]"),
+    };
+    return (struct field){SPAN_LIT("log.flags"), values[flags & 3], FIELD_JSON};
+}
+
+static void test_check_rules(json_t *root, const struct event *ev,
+                             const struct field *all, size_t n);
+
 /* Encodes one random event and checks it against the documented rules. */
 static void
 test_check_random_event(struct ndjson_enc *enc, struct buf *b)
@@ -1239,7 +1469,10 @@ test_check_random_event(struct ndjson_enc *enc, struct buf *b)
     struct field fs[MAX_FIELDS], all[MAX_FIELDS + 2];
     char names[MAX_FIELDS][32], values[MAX_FIELDS][16];
     size_t nf = test_rand_below(MAX_FIELDS + 1), n = 0;
-    all[n++] = (struct field){SPAN_LIT("message"), SPAN_LIT("m"), FIELD_STRING};
+    bool no_message = test_rand_below(4) == 0;
+    if (!no_message)
+        all[n++] =
+            (struct field){SPAN_LIT("message"), SPAN_LIT("m"), FIELD_STRING};
     for (size_t i = 0; i < nf; i++) {
         fs[i].name = test_random_name(names[i], sizeof(names[i]));
         fs[i].type = test_rand_below(2) ? FIELD_INT : FIELD_STRING;
@@ -1250,27 +1483,34 @@ test_check_random_event(struct ndjson_enc *enc, struct buf *b)
     }
     struct event ev = test_event(fs, nf);
     ev.flags = (unsigned)test_rand_below(4);
-    if (ev.flags == 1)
-        all[n++] = (struct field){SPAN_LIT("log.flags"),
-                                  SPAN_LIT("[\"truncated\"]"), FIELD_JSON};
-    else if (ev.flags == 2)
-        all[n++] = (struct field){SPAN_LIT("log.flags"),
-                                  SPAN_LIT("[\"multiline\"]"), FIELD_JSON};
-    else if (ev.flags == 3)
-        all[n++] = (struct field){SPAN_LIT("log.flags"),
-                                  SPAN_LIT("[\"truncated\",\"multiline\"]"),
-                                  FIELD_JSON};
+    if (ev.flags)
+        all[n++] = test_flags_field(ev.flags);
+    if (no_message)
+        ev.flags |= EVENT_NO_MESSAGE;
     ev.ntags = test_rand_below(3);
     ev.tags[0] = SPAN_LIT("t0");
     ev.tags[1] = SPAN_LIT("t1");
 
     buf_reset(b);
     ck_assert_int_eq(ndjson_write_event(enc, b, &ev), 0);
+    test_check_replay(enc, &ev);
     json_error_t jerr;
     json_t *root = json_loadb(b->data, b->len, JSON_REJECT_DUPLICATES, &jerr);
     ck_assert_msg(root != NULL, "jansson: %s in %s", jerr.text, b->data);
     ck_assert_int_eq(b->data[b->len - 1], '\n');
     test_check_key_order(root, true);
+    test_check_rules(root, &ev, all, n);
+    json_decref(root);
+}
+
+/*
+ * Checks the document against the rules: the last field of each name is
+ * there, and ev->tags are unless a field took the "tags" key.
+ */
+static void
+test_check_rules(json_t *root, const struct event *ev, const struct field *all,
+                 size_t n)
+{
     bool tags_field = false;
     for (size_t i = 0; i < n; i++) {
         bool last = true;
@@ -1284,12 +1524,11 @@ test_check_random_event(struct ndjson_enc *enc, struct buf *b)
                       !memcmp(all[i].name.ptr, "tags", 4) &&
                       (all[i].name.len == 4 || all[i].name.ptr[4] == '.');
     }
-    if (ev.ntags && !tags_field) {
+    if (ev->ntags && !tags_field) {
         json_t *tags = json_object_get(root, "tags");
         ck_assert(json_is_array(tags));
-        ck_assert_uint_eq(json_array_size(tags), ev.ntags);
+        ck_assert_uint_eq(json_array_size(tags), ev->ntags);
     }
-    json_decref(root);
 }
 
 START_TEST(event_fuzz_random_names)
@@ -1362,10 +1601,18 @@ check_ndjson_suite(void)
     tcase_add_test(tc, event_empty_segments_are_one_key);
     tcase_add_test(tc, event_escapes_names_and_values);
     tcase_add_test(tc, event_types_copied_verbatim);
+    tcase_add_test(tc, event_null_empty_spans);
+    tcase_add_test(tc, event_no_message_flag);
     tcase_add_test(tc, event_rich_exact);
     tcase_add_test(tc, event_limit_every_cut_restores);
     tcase_add_test(tc, event_warm_encoder_stops_allocating);
     tcase_add_test(tc, event_fuzz_random_names);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("shape_cache");
+    tcase_add_test(tc, shape_cache_sees_new_names_at_same_address);
+    tcase_add_test(tc, shape_cache_follows_flags_values_and_tags);
+    tcase_add_test(tc, shape_cache_follows_no_message);
     suite_add_tcase(s, tc);
     return s;
 }

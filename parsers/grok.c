@@ -1,0 +1,200 @@
+/*
+ * The "grok" stage: Logstash-style %{NAME:field:type} patterns. init
+ * builds a pattern library (built-in, then patterns_dir, then
+ * pattern_definitions; later definitions win), expands each pattern into
+ * one PCRE2 regex with generated group names, compiles it, and drops the
+ * library. From then on it is the regex machinery of pcre_util.c: first
+ * match wins, captures of "" or "-" set nothing, typed captures convert
+ * (or stay strings, tagged _logship_type_failure). init runs on the main
+ * thread; apply on workers, without allocating.
+ */
+#include "config.h"
+
+#include "stages.h"
+
+#include "patterns.h"
+#include "pcre_util.h"
+#include "xalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct grok_conf {
+    char *field;   /* owned */
+    char *pattern; /* owned */
+    struct strlist patterns;
+    struct strmap pattern_definitions;
+    struct strlist patterns_dir;
+};
+
+static const struct opt grok_options[] = {
+    {.name = "field",
+     .type = OPT_STRING,
+     .def = "message",
+     .offset = offsetof(struct grok_conf, field),
+     .help = "the field to match"},
+    {.name = "pattern",
+     .type = OPT_STRING,
+     .offset = offsetof(struct grok_conf, pattern),
+     .help = "a grok pattern: %{NAME}, %{NAME:field} or "
+             "%{NAME:field:int|float|bool|string}, fields dotted or as "
+             "[a][b] (give pattern or patterns)"},
+    {.name = "patterns",
+     .type = OPT_STRLIST,
+     .offset = offsetof(struct grok_conf, patterns),
+     .help = "grok patterns tried in order; the first that matches wins"},
+    {.name = "pattern_definitions",
+     .type = OPT_STRMAP,
+     .offset = offsetof(struct grok_conf, pattern_definitions),
+     .help = "NAME → regex: custom patterns, which replace the built-in and "
+             "patterns_dir ones of the same name"},
+    {.name = "patterns_dir",
+     .type = OPT_STRLIST,
+     .offset = offsetof(struct grok_conf, patterns_dir),
+     .help = "directories of pattern files (NAME regex per line), loaded "
+             "in order after the built-in patterns; files in name order"},
+    {.name = NULL},
+};
+
+/* Builds the library: built-in, directories, then definitions. */
+static int
+grok_load_library(const struct grok_conf *conf, struct patterns *lib,
+                  struct errbuf *err)
+{
+    int rc = patterns_load_builtin(lib, err);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < conf->patterns_dir.count; i++) {
+        struct errbuf dir_err;
+        rc = patterns_load_dir(lib, conf->patterns_dir.items[i], &dir_err);
+        if (rc < 0)
+            return errbuf_set(err, "patterns_dir: %s", dir_err.msg);
+    }
+    const struct strmap *defs = &conf->pattern_definitions;
+    for (size_t i = 0; i < defs->count; i++) {
+        const char *name = defs->keys[i];
+        if (!patterns_valid_name(name, strlen(name)))
+            return errbuf_set(err,
+                              "pattern_definitions.%s: a pattern name is "
+                              "letters, digits and _ only",
+                              name);
+        char *origin = xasprintf("pattern_definitions.%s", name);
+        patterns_define(lib, name, defs->values[i], origin);
+        free(origin);
+    }
+    return 0;
+}
+
+/* Expands and compiles one grok pattern into set. */
+static int
+grok_compile(struct pcre_util_set *set, struct patterns *lib,
+             const char *pattern, const char *what, struct errbuf *err)
+{
+    struct patterns_expansion exp;
+    int rc = patterns_expand(lib, pattern, what, &exp, err);
+    if (rc < 0)
+        return rc;
+    struct errbuf re_err;
+    rc = pcre_util_compile(set, exp.regex, exp.len, what, &re_err);
+    if (rc < 0) {
+        errbuf_set(err, "%s in the expanded regex", re_err.msg);
+    } else {
+        size_t index = (size_t)rc;
+        pcre2_code *code = set->patterns[index].utf.code;
+        for (size_t i = 0; i < exp.ncaptures; i++) {
+            char group[32];
+            snprintf(group, sizeof(group), "g%zu", i + 1);
+            int n = pcre2_substring_number_from_name(code, (PCRE2_SPTR)group);
+            if (n < 0) /* cannot happen: expansion wrote the group */
+                abort();
+            const struct patterns_capture *c = &exp.captures[i];
+            pcre_util_add_capture(set, index, (uint32_t)n, c->field,
+                                  strlen(c->field), c->type);
+        }
+        rc = 0;
+    }
+    patterns_expansion_fini(&exp);
+    return rc;
+}
+
+/* Compiles pattern or every item of patterns. */
+static int
+grok_compile_all(const struct grok_conf *conf, struct pcre_util_set *set,
+                 struct patterns *lib, struct errbuf *err)
+{
+    if (conf->pattern != NULL)
+        return grok_compile(set, lib, conf->pattern, "pattern", err);
+    for (size_t i = 0; i < conf->patterns.count; i++) {
+        char what[32];
+        snprintf(what, sizeof(what), "patterns[%zu]", i);
+        int rc = grok_compile(set, lib, conf->patterns.items[i], what, err);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int
+grok_init(struct stage *st, struct errbuf *err)
+{
+    const struct grok_conf *conf = st->conf;
+    if ((conf->pattern != NULL) == (conf->patterns.count > 0))
+        return errbuf_set(err, "give exactly one of pattern and patterns");
+    struct patterns *lib = patterns_create();
+    struct pcre_util_set *set = xmalloc(sizeof(*set));
+    pcre_util_init(set, conf->field, st->name);
+    int rc = grok_load_library(conf, lib, err);
+    if (rc == 0)
+        rc = grok_compile_all(conf, set, lib, err);
+    patterns_destroy(lib);
+    if (rc < 0) {
+        pcre_util_fini(set);
+        free(set);
+        return rc;
+    }
+    st->state = set;
+    return 0;
+}
+
+static void *
+grok_worker_new(const struct stage *st)
+{
+    return pcre_util_worker_create(st->state);
+}
+
+static void
+grok_worker_free(void *worker)
+{
+    pcre_util_worker_destroy(worker);
+}
+
+static enum stage_status
+grok_apply(const struct stage *st, void *worker, struct event *ev,
+           struct stage_ctx *ctx)
+{
+    return pcre_util_apply(st->state, worker, ev, ctx);
+}
+
+static void
+grok_fini(struct stage *st)
+{
+    if (st->state == NULL)
+        return;
+    pcre_util_fini(st->state);
+    free(st->state);
+    st->state = NULL;
+}
+
+const struct stage_type stage_grok = {
+    .name = "grok",
+    .options = grok_options,
+    .conf_size = sizeof(struct grok_conf),
+    .summary = "Logstash-style %{NAME:field:type} patterns from the built-in "
+               "library, pattern files and the config",
+    .init = grok_init,
+    .worker_new = grok_worker_new,
+    .worker_free = grok_worker_free,
+    .apply = grok_apply,
+    .fini = grok_fini,
+};

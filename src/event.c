@@ -1,0 +1,114 @@
+/*
+ * Field operations on an event. The field array belongs to the worker's
+ * one event and grows only while warming up; values are borrowed spans.
+ */
+#include "config.h"
+
+#include "event.h"
+
+#include "xalloc.h"
+
+#include <stdlib.h>
+
+void
+event_reset(struct event *ev)
+{
+    ev->text = (struct span){NULL, 0};
+    ev->offset = 0;
+    ev->time_ns = 0;
+    ev->nfields = 0;
+    ev->ntags = 0;
+    ev->flags = 0;
+}
+
+void
+event_fini(struct event *ev)
+{
+    free(ev->fields);
+    ev->fields = NULL;
+    ev->cap_fields = 0;
+    ev->nfields = 0;
+}
+
+void
+event_set(struct event *ev, struct span name, struct span value,
+          enum field_type type)
+{
+    if (ev->nfields == ev->cap_fields) {
+        ev->cap_fields = ev->cap_fields ? ev->cap_fields * 2 : 32;
+        ev->fields = xrealloc(ev->fields, ev->cap_fields * sizeof(*ev->fields));
+    }
+    ev->fields[ev->nfields++] = (struct field){name, value, type};
+    if (name.len == 7 && memcmp(name.ptr, "message", 7) == 0)
+        ev->flags &= ~(unsigned)EVENT_NO_MESSAGE;
+}
+
+const struct field *
+event_get(const struct event *ev, struct span name)
+{
+    for (size_t i = ev->nfields; i-- > 0;) {
+        if (span_eq(ev->fields[i].name, name))
+            return &ev->fields[i];
+    }
+    return NULL;
+}
+
+bool
+event_value(const struct event *ev, struct span name, struct span *out,
+            enum field_type *type)
+{
+    const struct field *f = event_get(ev, name);
+    if (f != NULL) {
+        *out = f->value;
+        if (type != NULL)
+            *type = f->type;
+        return true;
+    }
+    if (name.len == 7 && memcmp(name.ptr, "message", 7) == 0 &&
+        !(ev->flags & EVENT_NO_MESSAGE)) {
+        *out = ev->text;
+        if (type != NULL)
+            *type = FIELD_STRING;
+        return true;
+    }
+    return false;
+}
+
+/* True when field is name itself or lies under it (name.x). */
+static bool
+event_under(struct span field, struct span name)
+{
+    if (field.len < name.len || memcmp(field.ptr, name.ptr, name.len) != 0)
+        return false;
+    return field.len == name.len || field.ptr[name.len] == '.';
+}
+
+size_t
+event_remove(struct event *ev, struct span name)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < ev->nfields; i++) {
+        if (!event_under(ev->fields[i].name, name))
+            ev->fields[kept++] = ev->fields[i];
+    }
+    size_t removed = ev->nfields - kept;
+    ev->nfields = kept;
+    if (name.len == 7 && memcmp(name.ptr, "message", 7) == 0) {
+        ev->flags |= EVENT_NO_MESSAGE;
+        removed++;
+    }
+    return removed;
+}
+
+bool
+event_add_tag(struct event *ev, struct span tag)
+{
+    for (size_t i = 0; i < ev->ntags; i++) {
+        if (span_eq(ev->tags[i], tag))
+            return true;
+    }
+    if (ev->ntags == EVENT_MAX_TAGS)
+        return false;
+    ev->tags[ev->ntags++] = tag;
+    return true;
+}

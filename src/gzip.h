@@ -1,0 +1,51 @@
+/*
+ * Whole-batch gzip (RFC 1952) with zlib: one struct gzip_enc per worker,
+ * initialised once and reset per batch, so compressing allocates nothing
+ * once the output buffer is warm. A batch is compressed by one
+ * deflate(Z_FINISH) into room reserved with deflateBound(). Not
+ * thread-safe: one owner per gzip_enc. gzip_decompress() is for tests and
+ * the fault-injection server.
+ */
+#ifndef LOGSHIP_GZIP_H
+#define LOGSHIP_GZIP_H
+
+#include "buf.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <zlib.h>
+
+#define GZIP_LEVEL_DEFAULT 1 /* fastest: the network is rarely the limit */
+
+struct gzip_enc {
+    z_stream zs; /* owned: zlib's state (zs.state) */
+    int level;
+    bool logged; /* a zlib error was logged already */
+};
+
+/*
+ * Prepares g for level 0 (stored blocks) to 9 (smallest). Returns 0, or
+ * -EINVAL for another level.
+ */
+int gzip_enc_init(struct gzip_enc *g, int level);
+void gzip_enc_fini(struct gzip_enc *g);
+
+/*
+ * Appends len bytes at in to out as one gzip member. Returns 0; -E2BIG if
+ * out's limit (or zlib's 4 GiB per call) cannot hold the worst case, with
+ * out left as it was; -ENOMEM or -EIO if zlib fails (its message is logged
+ * the first time only).
+ */
+int gzip_compress(struct gzip_enc *g, const char *in, size_t len,
+                  struct buf *out);
+
+/*
+ * Appends the decompressed content of len bytes of gzip at in to out; one
+ * or more concatenated members. Returns 0; -EPROTO for bytes that are not
+ * complete gzip members (empty input, bad header or checksum, truncation,
+ * trailing garbage); -E2BIG at out's limit. On error out may hold part of
+ * the content.
+ */
+int gzip_decompress(const char *in, size_t len, struct buf *out);
+
+#endif

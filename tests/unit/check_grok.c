@@ -1,0 +1,727 @@
+/*
+ * Unit tests for the grok stage (parsers/grok.c on patterns.c and
+ * pcre_util.c): every reference syntax (dotted and [a][b] fields, all type
+ * names), inline named groups, pattern_definitions and patterns_dir with
+ * their override order, first match wins, init errors with exact text,
+ * the built-in patterns one by one on values that must and must not match
+ * whole, and real-looking lines for the web server and syslog patterns
+ * with the exact fields they set.
+ */
+#include "config.h"
+
+#include "stages.h"
+
+#include "buf.h"
+#include "conftree.h"
+#include "options.h"
+#include "xalloc.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- harness: one stage, one worker, one event ---- */
+
+struct harness {
+    struct stage st;
+    void *worker; /* owned: from worker_new */
+    struct scratch sc;
+    struct event ev;
+    const char *note; /* borrowed: the stage's, after a run */
+    struct buf dump;  /* the fields after a run, one per line */
+    bool inited;
+};
+
+/* Binds yaml, runs init; returns its result. */
+static int
+harness_open(struct harness *h, const char *yaml, struct errbuf *err)
+{
+    struct errlist errs = {0};
+    struct opt_ctx octx = {.errs = &errs, .file = "t.yml"};
+
+    memset(h, 0, sizeof(*h));
+    h->st.type = &stage_grok;
+    h->st.name = xstrdup("grok");
+    h->st.conf = xcalloc(1, stage_grok.conf_size);
+    struct conf_tree *tree =
+        conftree_load_string("t.yml", yaml, strlen(yaml), &errs);
+    ck_assert_msg(tree != NULL, "%s", errs.count ? errs.msgs[0] : "");
+    size_t n = options_bind(stage_grok.options, tree->root, h->st.conf, &octx);
+    ck_assert_msg(n == 0, "%s", n ? errs.msgs[0] : "");
+    errlist_fini(&errs);
+    conftree_destroy(tree);
+    scratch_init(&h->sc);
+    buf_init(&h->dump, 0);
+    int rc = stage_grok.init(&h->st, err);
+    h->inited = rc == 0;
+    if (h->inited)
+        h->worker = stage_grok.worker_new(&h->st);
+    return rc;
+}
+
+static void
+harness_open_ok(struct harness *h, const char *yaml)
+{
+    struct errbuf err = {{0}};
+    int rc = harness_open(h, yaml, &err);
+    ck_assert_msg(rc == 0, "init: %s", err.msg);
+}
+
+static void
+harness_close(struct harness *h)
+{
+    if (h->worker != NULL)
+        stage_grok.worker_free(h->worker);
+    if (h->inited)
+        stage_grok.fini(&h->st);
+    options_fini(stage_grok.options, h->st.conf);
+    free(h->st.conf);
+    free(h->st.name);
+    event_fini(&h->ev);
+    scratch_fini(&h->sc);
+    buf_fini(&h->dump);
+}
+
+/* Writes the event's fields ("name=value", typed ones with " (type)") and
+ * tags ("#tag"), one per line, into h->dump. */
+static void
+harness_dump(struct harness *h)
+{
+    static const char *const types[] = {"", " (int)", " (float)", " (bool)",
+                                        " (json)"};
+    buf_reset(&h->dump);
+    (void)buf_append(&h->dump, "", 0);
+    for (size_t i = 0; i < h->ev.nfields; i++) {
+        const struct field *f = &h->ev.fields[i];
+        (void)buf_printf(&h->dump, "%.*s=%.*s%s\n", (int)f->name.len,
+                         f->name.ptr, (int)f->value.len, f->value.ptr,
+                         types[f->type]);
+    }
+    for (size_t i = 0; i < h->ev.ntags; i++)
+        (void)buf_printf(&h->dump, "#%.*s\n", (int)h->ev.tags[i].len,
+                         h->ev.tags[i].ptr);
+}
+
+/* Runs the stage on len bytes of line as a fresh event's text. */
+static enum stage_status
+harness_run_len(struct harness *h, const char *line, size_t len)
+{
+    event_reset(&h->ev);
+    scratch_reset(&h->sc);
+    h->ev.text = (struct span){line, len};
+    struct stage_ctx ctx = {.scratch = &h->sc};
+    enum stage_status s = stage_grok.apply(&h->st, h->worker, &h->ev, &ctx);
+    h->note = ctx.note;
+    harness_dump(h);
+    return s;
+}
+
+static enum stage_status
+harness_run(struct harness *h, const char *line)
+{
+    return harness_run_len(h, line, strlen(line));
+}
+
+/* Runs line, which must match, and compares the fields with expected. */
+static void
+match(struct harness *h, const char *line, const char *expected)
+{
+    ck_assert_int_eq(harness_run(h, line), STAGE_OK);
+    ck_assert_str_eq(h->dump.data, expected);
+}
+
+/* Opens a stage with yaml, which must fail init with msg. */
+static void
+init_fails(const char *yaml, const char *msg)
+{
+    struct harness h;
+    struct errbuf err = {{0}};
+    ck_assert_int_lt(harness_open(&h, yaml, &err), 0);
+    ck_assert_str_eq(err.msg, msg);
+    ck_assert_ptr_null(h.st.state);
+    harness_close(&h);
+}
+
+/* ---- the grok syntax ---- */
+
+START_TEST(reference_forms_and_types)
+{
+    struct harness h;
+    harness_open_ok(&h, "pattern: '%{WORD:[http][request][method]} "
+                        "%{NOTSPACE:url.original} %{INT:a:int} "
+                        "%{INT:b:integer} %{INT:c:long} %{NUMBER:d:float} "
+                        "%{NUMBER:e:double} %{WORD:f:bool} %{WORD:g:boolean} "
+                        "%{INT:h:string} %{WORD}'\n");
+    match(&h, "GET /x 007 -3 +4 .5 2 yes OFF 09 tail",
+          "http.request.method=GET\nurl.original=/x\na=7 (int)\n"
+          "b=-3 (int)\nc=4 (int)\nd=0.5 (float)\ne=2.0 (float)\n"
+          "f=true (bool)\ng=false (bool)\nh=09\n");
+    ck_assert_str_eq(h.note, "pattern 0");
+    ck_assert_int_eq(harness_run(&h, "GET /x 1 2 3 4 5 yes no 9"),
+                     STAGE_NO_MATCH);
+    harness_close(&h);
+}
+END_TEST
+
+START_TEST(type_failure_keeps_string_and_tags)
+{
+    struct harness h;
+    harness_open_ok(&h, "pattern: '%{NOTSPACE:n:int} %{NOTSPACE:b:bool}'\n");
+    match(&h, "12abc maybe", "n=12abc\nb=maybe\n#_logship_type_failure\n");
+    match(&h, "- 1", "b=true (bool)\n");
+    harness_close(&h);
+}
+END_TEST
+
+START_TEST(inline_named_groups_are_fields)
+{
+    struct harness h;
+    harness_open_ok(&h, "pattern: '(?<client.ip>\\S+) (?<[user][name]>\\w+) "
+                        "%{INT:n:int}'\n");
+    match(&h, "10.1.2.3 bob 5",
+          "client.ip=10.1.2.3\nuser.name=bob\nn=5 (int)\n");
+    harness_close(&h);
+}
+END_TEST
+
+START_TEST(pattern_definitions_add_and_override)
+{
+    struct harness h;
+    harness_open_ok(&h, "pattern: '%{MYLINE}'\n"
+                        "pattern_definitions:\n"
+                        "  WORD: '[a-z]+'\n"
+                        "  MYLINE: '%{INT:n:int} %{WORD:w} (?<rest>.*)'\n");
+    /* The built-in WORD would take "7 ABC"; the override skips it. */
+    match(&h, "7 ABC 42 def tail", "n=42 (int)\nw=def\nrest=tail\n");
+    match(&h, "1 abc 2", "n=1 (int)\nw=abc\nrest=2\n");
+    harness_close(&h);
+}
+END_TEST
+
+START_TEST(patterns_dir_loads_files_and_definitions_win)
+{
+    struct harness h;
+    harness_open_ok(&h, "pattern: '^%{C:c} %{VERB:v}$'\n"
+                        "patterns_dir: ['" TEST_DATADIR "/patterns/dir']\n");
+    match(&h, "a1-b2 GET", "c=a1-b2\nv=GET\n");
+    ck_assert_int_eq(harness_run(&h, "hidden-b2 GET"), STAGE_NO_MATCH);
+    harness_close(&h);
+
+    harness_open_ok(&h, "pattern: '^%{C:c}$'\n"
+                        "patterns_dir: ['" TEST_DATADIR "/patterns/dir']\n"
+                        "pattern_definitions: {B: bee}\n");
+    match(&h, "a1-bee", "c=a1-bee\n");
+    harness_close(&h);
+}
+END_TEST
+
+START_TEST(first_match_wins)
+{
+    struct harness h;
+    harness_open_ok(&h, "patterns:\n"
+                        "  - '^%{IP:ip}$'\n"
+                        "  - '^%{HOSTNAME:host}$'\n"
+                        "  - '^%{GREEDYDATA:other}$'\n");
+    match(&h, "192.0.2.1", "ip=192.0.2.1\n");
+    ck_assert_str_eq(h.note, "pattern 0");
+    match(&h, "db-1.example.org", "host=db-1.example.org\n");
+    ck_assert_str_eq(h.note, "pattern 1");
+    match(&h, "not a host", "other=not a host\n");
+    ck_assert_str_eq(h.note, "pattern 2");
+    harness_close(&h);
+}
+END_TEST
+
+START_TEST(init_errors)
+{
+    init_fails("field: message\n", "give exactly one of pattern and patterns");
+    init_fails("pattern: '%{NOPE:x}'\n",
+               "pattern: undefined grok pattern %{NOPE}");
+    init_fails("patterns: ['%{INT}', 'x %{INT:n:number}']\n",
+               "patterns[1]: unknown type in %{INT:n:number} (expected int, "
+               "float, bool or string)");
+    init_fails("pattern: '%{INT'\n", "pattern: malformed grok reference %{INT");
+    init_fails("pattern: '%{INT:x} (a'\n",
+               "pattern: missing closing parenthesis at offset 21 in the "
+               "expanded regex");
+    init_fails("pattern: '%{INT}'\n"
+               "patterns_dir: ['" TEST_DATADIR "/patterns/nope']\n",
+               "patterns_dir: " TEST_DATADIR
+               "/patterns/nope: No such file or directory");
+    init_fails("pattern: '%{INT}'\npattern_definitions: {bad-name: x}\n",
+               "pattern_definitions.bad-name: a pattern name is letters, "
+               "digits and _ only");
+    init_fails("pattern: '%{MINE}'\npattern_definitions: {MINE: '%{NOPE}'}\n",
+               "pattern_definitions.MINE: pattern MINE refers to undefined "
+               "pattern NOPE");
+    init_fails("pattern: '%{A}'\npattern_definitions: {A: '%{B}', B: '%{A}'}\n",
+               "pattern_definitions.A: pattern A: cycle A \u2192 B \u2192 A");
+    init_fails("pattern: '%{BAD}'\n"
+               "patterns_dir: ['" TEST_DATADIR "/patterns/undefined']\n",
+               TEST_DATADIR "/patterns/undefined/bad.grok:4: pattern BAD "
+                            "refers to undefined pattern MISSING");
+}
+END_TEST
+
+/* ---- built-in patterns, one by one ---- */
+
+struct sample {
+    const char *name; /* pattern name */
+    const char *text;
+    bool whole; /* matches the whole text */
+};
+
+START_TEST(builtin_patterns_match_whole_values)
+{
+    static const struct sample samples[] = {
+        {"INT", "-12", true},
+        {"INT", "1.5", false},
+        {"NUMBER", "42", true},
+        {"NUMBER", "-1.5", true},
+        {"NUMBER", "+.5", true},
+        {"NUMBER", "3.", true},
+        {"NUMBER", "1e5", false},
+        {"BASE10NUM", "0.001", true},
+        {"POSINT", "1", true},
+        {"POSINT", "0", false},
+        {"POSINT", "012", false},
+        {"NONNEGINT", "0", true},
+        {"BASE16NUM", "0x1F", true},
+        {"BASE16NUM", "-ff", true},
+        {"WORD", "hello_world1", true},
+        {"WORD", "a-b", false},
+        {"NOTSPACE", "a-b/c", true},
+        {"QUOTEDSTRING", "\"a \\\"b\\\" c\"", true},
+        {"QS", "'single'", true},
+        {"QS", "`back`", true},
+        {"QS", "\"open", false},
+        {"UUID", "123e4567-e89b-12d3-a456-426614174000", true},
+        {"UUID", "123e4567e89b12d3a456426614174000", false},
+        {"IPV4", "0.0.0.0", true},
+        {"IPV4", "255.255.255.255", true},
+        {"IPV4", "192.168.1.100", true},
+        {"IPV4", "256.1.1.1", false},
+        {"IPV4", "1.2.3", false},
+        {"IPV4", "1.2.3.4.5", false},
+        {"IPV6", "::", true},
+        {"IPV6", "::1", true},
+        {"IPV6", "fe80::1", true},
+        {"IPV6", "fe80::1%eth0", true},
+        {"IPV6", "2001:db8::8a2e:370:7334", true},
+        {"IPV6", "2001:0db8:85a3:0000:0000:8a2e:0370:7334", true},
+        {"IPV6", "1:2:3:4:5:6:7::", true},
+        {"IPV6", "1::2:3:4:5:6:7", true},
+        {"IPV6", "1:2::3:4", true},
+        {"IPV6", "::ffff:192.0.2.128", true},
+        {"IPV6", "64:ff9b::192.0.2.33", true},
+        {"IPV6", "1:2:3:4:5:6:192.0.2.1", true},
+        {"IPV6", "1:2:3:4:5:6:7:8:9", false},
+        {"IPV6", "12345::", false},
+        {"IPV6", "1::2::3", false},
+        {"IPV6", "gggg::1", false},
+        {"IPV6", "1:2:3", false},
+        {"IP", "10.0.0.1", true},
+        {"IP", "2001:db8::1", true},
+        {"HOSTNAME", "example.com", true},
+        {"HOSTNAME", "a-b.c_d.example.", true},
+        {"HOSTNAME", "-bad", false},
+        {"IPORHOST", "::1", true},
+        {"IPORHOST", "host.example", true},
+        {"HOSTPORT", "example.com:8080", true},
+        {"HOSTPORT", "10.0.0.1:80", true},
+        {"MAC", "00:1A:2b:3c:4D:5e", true},
+        {"MAC", "00-1A-2B-3C-4D-5E", true},
+        {"MAC", "001a.2b3c.4d5e", true},
+        {"MAC", "00:1A:2B:3C:4D", false},
+        {"USERNAME", "j.doe-2_x", true},
+        {"EMAILADDRESS", "first.last+tag@example.co.uk", true},
+        {"EMAILADDRESS", "no-at.example.com", false},
+        {"UNIXPATH", "/var/log/nginx/access.log", true},
+        {"WINPATH", "C:\\Windows\\System32\\drivers", true},
+        {"PATH", "/usr/bin/env", true},
+        {"PATH", "D:\\logs\\app.log", true},
+        {"URIPROTO", "svn+ssh", true},
+        {"URIHOST", "example.com:8443", true},
+        {"URIPATH", "/a/b.html", true},
+        {"URIPARAM", "?x=1&y=%20#frag", true},
+        {"URIPATHPARAM", "/a/b?c=d", true},
+        {"URI", "https://user:pw@example.com:8443/a/b.html?x=1&y=2#frag", true},
+        {"URI", "ftp://ftp.example.org/pub/file.tgz", true},
+        {"URI", "mailto:someone", false},
+        {"MONTH", "September", true},
+        {"MONTH", "sept", true},
+        {"MONTH", "MAR", true},
+        {"MONTH", "Mai", false},
+        {"MONTHNUM", "09", true},
+        {"MONTHNUM", "13", false},
+        {"MONTHDAY", "31", true},
+        {"MONTHDAY", "32", false},
+        {"DAY", "Tuesday", true},
+        {"DAY", "thu", true},
+        {"YEAR", "2024", true},
+        {"HOUR", "23", true},
+        {"HOUR", "24", false},
+        {"MINUTE", "59", true},
+        {"SECOND", "60", true},
+        {"SECOND", "07.250", true},
+        {"TIME", "23:59:59.999", true},
+        {"TIME", "7:05", true},
+        {"TIME", "24:00", false},
+        {"DATE_US", "03/05/2024", true},
+        {"DATE_EU", "05.03.2024", true},
+        {"DATESTAMP", "05.03.2024 10:11:12", true},
+        {"ISO8601_TIMEZONE", "+01:00", true},
+        {"ISO8601_TIMEZONE", "Z", true},
+        {"TIMESTAMP_ISO8601", "2024-03-05T10:11:12Z", true},
+        {"TIMESTAMP_ISO8601", "2024-03-05 10:11:12,123", true},
+        {"TIMESTAMP_ISO8601", "2024-03-05T10:11:12.123456+01:00", true},
+        {"TIMESTAMP_ISO8601", "2024-03-05 10:11:12 +0100", true},
+        {"TIMESTAMP_ISO8601", "2024-03-05T10:11", true},
+        {"TIMESTAMP_ISO8601", "2024-13-05T10:11:12", false},
+        {"TIMESTAMP_ISO8601", "2024-03-05", false},
+        {"HTTPDATE", "05/Mar/2024:10:11:12 +0100", true},
+        {"HTTPDATE", "5/Mar/2024:10:11:12 +0100", false},
+        {"SYSLOGTIMESTAMP", "Mar  5 10:11:12", true},
+        {"SYSLOGTIMESTAMP", "Dec 31 23:59:60", true},
+        {"LOGLEVEL", "INFO", true},
+        {"LOGLEVEL", "warning", true},
+        {"LOGLEVEL", "Err", true},
+        {"LOGLEVEL", "trace3", true},
+        {"LOGLEVEL", "EMERG", true},
+        {"LOGLEVEL", "verbose", false},
+        {"PROG", "postfix/smtpd", true},
+        {"PROG", "sshd[1]", false},
+    };
+    for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
+        const struct sample *s = &samples[i];
+        char *yaml = xasprintf("pattern: '^%%{%s:x}$'\n", s->name);
+        struct harness h;
+        harness_open_ok(&h, yaml);
+        enum stage_status st = harness_run(&h, s->text);
+        char *want = xasprintf("x=%s\n", s->text);
+        ck_assert_msg(s->whole
+                          ? st == STAGE_OK && strcmp(h.dump.data, want) == 0
+                          : st == STAGE_NO_MATCH,
+                      "%s on \"%s\": status %d, fields \"%s\"", s->name,
+                      s->text, st, h.dump.data);
+        free(want);
+        free(yaml);
+        harness_close(&h);
+    }
+}
+END_TEST
+
+/* ---- real-looking lines ---- */
+
+struct line_case {
+    const char *line;
+    const char *fields;
+};
+
+/* Runs each line through a stage with pattern, comparing the fields. */
+static void
+check_lines(const char *pattern, const struct line_case *cases, size_t n)
+{
+    char *yaml = xasprintf("pattern: '%s'\n", pattern);
+    struct harness h;
+    harness_open_ok(&h, yaml);
+    for (size_t i = 0; i < n; i++) {
+        enum stage_status st = harness_run(&h, cases[i].line);
+        ck_assert_msg(st == STAGE_OK, "%s: no match: %s", pattern,
+                      cases[i].line);
+        ck_assert_msg(strcmp(h.dump.data, cases[i].fields) == 0,
+                      "%s on %s:\ngot:\n%swant:\n%s", pattern, cases[i].line,
+                      h.dump.data, cases[i].fields);
+    }
+    harness_close(&h);
+    free(yaml);
+}
+
+START_TEST(httpd_combined_log)
+{
+    static const struct line_case cases[] = {
+        {"203.0.113.9 - - [05/Mar/2024:10:11:12 +0100] \"GET "
+         "/index.html?lang=en HTTP/1.1\" 200 5124 "
+         "\"https://example.com/start\" "
+         "\"Mozilla/5.0 (X11; Linux x86_64; rv:123.0) Gecko/20100101 "
+         "Firefox/123.0\"",
+         "source.address=203.0.113.9\n"
+         "timestamp=05/Mar/2024:10:11:12 +0100\n"
+         "http.request.method=GET\n"
+         "url.original=/index.html?lang=en\n"
+         "http.version=1.1\n"
+         "http.response.status_code=200 (int)\n"
+         "http.response.body.bytes=5124 (int)\n"
+         "http.request.referrer=https://example.com/start\n"
+         "user_agent.original=Mozilla/5.0 (X11; Linux x86_64; rv:123.0) "
+         "Gecko/20100101 Firefox/123.0\n"},
+        {"2001:db8::1 - alice [05/Mar/2024:10:11:13 -0700] \"POST "
+         "/api/v1/login HTTP/2.0\" 302 - \"-\" \"curl/8.5.0\"",
+         "source.address=2001:db8::1\n"
+         "user.name=alice\n"
+         "timestamp=05/Mar/2024:10:11:13 -0700\n"
+         "http.request.method=POST\n"
+         "url.original=/api/v1/login\n"
+         "http.version=2.0\n"
+         "http.response.status_code=302 (int)\n"
+         "user_agent.original=curl/8.5.0\n"},
+        {"proxy.internal.example ident - [31/Dec/2023:23:59:60 +0000] \"-\" "
+         "408 0 \"-\" \"Agent \\\"quoted\\\" v1\"",
+         "source.address=proxy.internal.example\n"
+         "apache.access.user.identity=ident\n"
+         "timestamp=31/Dec/2023:23:59:60 +0000\n"
+         "http.response.status_code=408 (int)\n"
+         "http.response.body.bytes=0 (int)\n"
+         "user_agent.original=Agent \\\"quoted\\\" v1\n"},
+        {"198.51.100.23 - - [05/Mar/2024:10:11:15 +0100] "
+         "\"\\x16\\x03\\x01\\x02\\x00\\x01\" 400 226 \"-\" \"-\"",
+         "source.address=198.51.100.23\n"
+         "timestamp=05/Mar/2024:10:11:15 +0100\n"
+         "http.response.status_code=400 (int)\n"
+         "http.response.body.bytes=226 (int)\n"},
+        {"192.0.2.77 - - [05/Mar/2024:10:11:16 +0100] \"GET "
+         "/caf\xc3\xa9/men\xc3\xbc HTTP/1.0\" 404 17 \"-\" "
+         "\"B\xc3\xb6t/1.0\"",
+         "source.address=192.0.2.77\n"
+         "timestamp=05/Mar/2024:10:11:16 +0100\n"
+         "http.request.method=GET\n"
+         "url.original=/caf\xc3\xa9/men\xc3\xbc\n"
+         "http.version=1.0\n"
+         "http.response.status_code=404 (int)\n"
+         "http.response.body.bytes=17 (int)\n"
+         "user_agent.original=B\xc3\xb6t/1.0\n"},
+        {"10.0.0.8 - - [05/Mar/2024:10:11:17 +0100] \"OPTIONS *\" 200 - "
+         "\"\" \"\"",
+         "source.address=10.0.0.8\n"
+         "timestamp=05/Mar/2024:10:11:17 +0100\n"
+         "http.request.method=OPTIONS\n"
+         "url.original=*\n"
+         "http.response.status_code=200 (int)\n"},
+    };
+    check_lines("%{HTTPD_COMBINEDLOG}", cases,
+                sizeof(cases) / sizeof(cases[0]));
+    check_lines("%{COMBINEDAPACHELOG}", cases,
+                sizeof(cases) / sizeof(cases[0]));
+}
+END_TEST
+
+START_TEST(httpd_common_log)
+{
+    static const struct line_case cases[] = {
+        {"127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] \"GET "
+         "/apache_pb.gif HTTP/1.0\" 200 2326",
+         "source.address=127.0.0.1\n"
+         "user.name=frank\n"
+         "timestamp=10/Oct/2000:13:55:36 -0700\n"
+         "http.request.method=GET\n"
+         "url.original=/apache_pb.gif\n"
+         "http.version=1.0\n"
+         "http.response.status_code=200 (int)\n"
+         "http.response.body.bytes=2326 (int)\n"},
+    };
+    check_lines("^%{HTTPD_COMMONLOG}$", cases,
+                sizeof(cases) / sizeof(cases[0]));
+    check_lines("^%{COMMONAPACHELOG}$", cases,
+                sizeof(cases) / sizeof(cases[0]));
+}
+END_TEST
+
+START_TEST(httpd_error_log)
+{
+    static const struct line_case cases[] = {
+        {"[Wed Oct 11 14:32:52 2000] [error] [client 127.0.0.1] client "
+         "denied by server configuration: /export/home/live/ap/htdocs/test",
+         "timestamp=Wed Oct 11 14:32:52 2000\n"
+         "log.level=error\n"
+         "source.address=127.0.0.1\n"
+         "message=client denied by server configuration: "
+         "/export/home/live/ap/htdocs/test\n"},
+        {"[Tue Mar 05 10:11:12.345678 2024] [core:error] [pid 4242:tid "
+         "140523456] [client 192.0.2.10:51234] AH00128: File does not "
+         "exist: /var/www/html/favicon.ico",
+         "timestamp=Tue Mar 05 10:11:12.345678 2024\n"
+         "apache.error.module=core\n"
+         "log.level=error\n"
+         "process.pid=4242 (int)\n"
+         "process.thread.id=140523456 (int)\n"
+         "source.address=192.0.2.10\n"
+         "source.port=51234 (int)\n"
+         "error.code=AH00128\n"
+         "message=File does not exist: /var/www/html/favicon.ico\n"},
+        {"[Tue Mar 05 10:11:13.000001 2024] [mpm_event:notice] [pid 1:tid "
+         "2] AH00489: Apache/2.4.58 (Unix) configured -- resuming normal "
+         "operations",
+         "timestamp=Tue Mar 05 10:11:13.000001 2024\n"
+         "apache.error.module=mpm_event\n"
+         "log.level=notice\n"
+         "process.pid=1 (int)\n"
+         "process.thread.id=2 (int)\n"
+         "error.code=AH00489\n"
+         "message=Apache/2.4.58 (Unix) configured -- resuming normal "
+         "operations\n"},
+        {"[Tue Mar 05 10:11:14 2024] [:warn] [pid 77] [client ::1:40000] "
+         "mod_x says hi",
+         "timestamp=Tue Mar 05 10:11:14 2024\n"
+         "log.level=warn\n"
+         "process.pid=77 (int)\n"
+         "source.address=::1\n"
+         "source.port=40000 (int)\n"
+         "message=mod_x says hi\n"},
+    };
+    check_lines("^%{HTTPD_ERRORLOG}$", cases, sizeof(cases) / sizeof(cases[0]));
+}
+END_TEST
+
+START_TEST(nginx_error_log)
+{
+    static const struct line_case cases[] = {
+        {"2024/03/05 10:11:12 [error] 1234#1234: *56 open() "
+         "\"/usr/share/nginx/html/favicon.ico\" failed (2: No such file or "
+         "directory), client: 203.0.113.7, server: example.com, request: "
+         "\"GET /favicon.ico HTTP/1.1\", host: \"example.com\"",
+         "timestamp=2024/03/05 10:11:12\n"
+         "log.level=error\n"
+         "process.pid=1234 (int)\n"
+         "process.thread.id=1234 (int)\n"
+         "nginx.error.connection_id=56 (int)\n"
+         "source.address=203.0.113.7\n"
+         "message=open() \"/usr/share/nginx/html/favicon.ico\" failed (2: No "
+         "such file or directory), client: 203.0.113.7, server: "
+         "example.com, request: \"GET /favicon.ico HTTP/1.1\", host: "
+         "\"example.com\"\n"},
+        {"2024/03/05 10:11:13 [notice] 1#1: signal process started",
+         "timestamp=2024/03/05 10:11:13\n"
+         "log.level=notice\n"
+         "process.pid=1 (int)\n"
+         "process.thread.id=1 (int)\n"
+         "message=signal process started\n"},
+        {"2024/03/05 10:11:14 [warn] 9#0: *3 an upstream response is "
+         "buffered, client: 2001:db8::7",
+         "timestamp=2024/03/05 10:11:14\n"
+         "log.level=warn\n"
+         "process.pid=9 (int)\n"
+         "process.thread.id=0 (int)\n"
+         "nginx.error.connection_id=3 (int)\n"
+         "source.address=2001:db8::7\n"
+         "message=an upstream response is buffered, client: 2001:db8::7\n"},
+    };
+    check_lines("^%{NGINX_ERRORLOG}$", cases, sizeof(cases) / sizeof(cases[0]));
+}
+END_TEST
+
+START_TEST(syslog_lines)
+{
+    static const struct line_case cases[] = {
+        {"Mar  5 10:11:12 web-1 sshd[4242]: Accepted publickey for deploy "
+         "from 198.51.100.4 port 50022 ssh2",
+         "timestamp=Mar  5 10:11:12\n"
+         "host.hostname=web-1\n"
+         "process.name=sshd\n"
+         "process.pid=4242 (int)\n"
+         "message=Accepted publickey for deploy from 198.51.100.4 port "
+         "50022 ssh2\n"},
+        {"Mar 15 01:02:03 db01 kernel: [12345.678901] Out of memory",
+         "timestamp=Mar 15 01:02:03\n"
+         "host.hostname=db01\n"
+         "process.name=kernel\n"
+         "message=[12345.678901] Out of memory\n"},
+        {"Mar 15 01:02:03 <4.3> gw01 dhcpd: DHCPACK on 10.0.0.5",
+         "timestamp=Mar 15 01:02:03\n"
+         "log.syslog.facility.code=4 (int)\n"
+         "log.syslog.priority=3 (int)\n"
+         "host.hostname=gw01\n"
+         "process.name=dhcpd\n"
+         "message=DHCPACK on 10.0.0.5\n"},
+        {"Dec 31 23:59:59 10.1.2.3 postfix/smtpd[1234]: connect from "
+         "unknown[203.0.113.50]",
+         "timestamp=Dec 31 23:59:59\n"
+         "host.hostname=10.1.2.3\n"
+         "process.name=postfix/smtpd\n"
+         "process.pid=1234 (int)\n"
+         "message=connect from unknown[203.0.113.50]\n"},
+    };
+    check_lines("^%{SYSLOGLINE}$", cases, sizeof(cases) / sizeof(cases[0]));
+}
+END_TEST
+
+START_TEST(syslog_base_then_custom_tail)
+{
+    static const struct line_case cases[] = {
+        {"Jan  1 00:00:00 host CRON[99]: (root) CMD (run-parts /etc/cron)",
+         "timestamp=Jan  1 00:00:00\n"
+         "host.hostname=host\n"
+         "process.name=CRON\n"
+         "process.pid=99 (int)\n"
+         "user.name=root\n"
+         "process.command_line=run-parts /etc/cron\n"},
+    };
+    check_lines("^%{SYSLOGBASE} \\(%{USER:user.name}\\) CMD "
+                "\\(%{GREEDYDATA:process.command_line}\\)$",
+                cases, sizeof(cases) / sizeof(cases[0]));
+}
+END_TEST
+
+START_TEST(syslog_5424_lines)
+{
+    static const struct line_case cases[] = {
+        {"<34>1 2024-03-05T10:11:12.003Z mymachine.example.com su - ID47 - "
+         "'su root' failed for lonvick on /dev/pts/8",
+         "log.syslog.priority=34 (int)\n"
+         "log.syslog.version=1\n"
+         "timestamp=2024-03-05T10:11:12.003Z\n"
+         "host.hostname=mymachine.example.com\n"
+         "log.syslog.appname=su\n"
+         "log.syslog.msgid=ID47\n"
+         "message='su root' failed for lonvick on /dev/pts/8\n"},
+        {"<165>1 2024-03-05T10:11:12+01:00 host app 1234 - "
+         "[exampleSDID@32473 iut=\"3\" eventSource=\"App\"] started",
+         "log.syslog.priority=165 (int)\n"
+         "log.syslog.version=1\n"
+         "timestamp=2024-03-05T10:11:12+01:00\n"
+         "host.hostname=host\n"
+         "log.syslog.appname=app\n"
+         "log.syslog.procid=1234\n"
+         "message=started\n"},
+        {"<13>1 - - - - - -",
+         "log.syslog.priority=13 (int)\nlog.syslog.version=1\n"},
+    };
+    check_lines("^%{SYSLOG5424LINE}$", cases, sizeof(cases) / sizeof(cases[0]));
+}
+END_TEST
+
+static Suite *
+check_grok_suite(void)
+{
+    Suite *s = suite_create("grok");
+    TCase *tc = tcase_create("syntax");
+    tcase_add_test(tc, reference_forms_and_types);
+    tcase_add_test(tc, type_failure_keeps_string_and_tags);
+    tcase_add_test(tc, inline_named_groups_are_fields);
+    tcase_add_test(tc, pattern_definitions_add_and_override);
+    tcase_add_test(tc, patterns_dir_loads_files_and_definitions_win);
+    tcase_add_test(tc, first_match_wins);
+    tcase_add_test(tc, init_errors);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("builtin");
+    tcase_add_test(tc, builtin_patterns_match_whole_values);
+    tcase_add_test(tc, httpd_combined_log);
+    tcase_add_test(tc, httpd_common_log);
+    tcase_add_test(tc, httpd_error_log);
+    tcase_add_test(tc, nginx_error_log);
+    tcase_add_test(tc, syslog_lines);
+    tcase_add_test(tc, syslog_base_then_custom_tail);
+    tcase_add_test(tc, syslog_5424_lines);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int
+main(void)
+{
+    SRunner *sr = srunner_create(check_grok_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

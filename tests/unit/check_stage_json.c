@@ -1,0 +1,508 @@
+/*
+ * Unit tests for the json stage (parsers/json.c): tables of JSON lines
+ * with the exact document the encoder writes afterwards (ndjson sorts
+ * keys, so the comparison is byte-exact and order-independent), field
+ * types checked directly where the document cannot tell (a kept-whole
+ * object and a flattened one encode alike), invalid and non-object input,
+ * unicode escapes, nesting limits, target and field options.
+ */
+#include "config.h"
+
+#include "stages.h"
+
+#include "buf.h"
+#include "conftree.h"
+#include "ndjson.h"
+#include "options.h"
+#include "xalloc.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- harness: one stage, one worker, one event ---- */
+
+struct harness {
+    struct stage st;
+    void *worker; /* owned: from worker_new */
+    struct scratch sc;
+    struct event ev;
+    struct ndjson_enc enc;
+    struct buf out;
+    bool inited;
+};
+
+/* Binds yaml (options; "" for none), runs init; returns its result. */
+static int
+harness_open(struct harness *h, const struct stage_type *type, const char *yaml,
+             struct errbuf *err)
+{
+    struct errlist errs = {0};
+    struct opt_ctx octx = {.errs = &errs, .file = "t.yml"};
+    struct conf_tree *tree = NULL;
+
+    memset(h, 0, sizeof(*h));
+    h->st.type = type;
+    h->st.name = xstrdup(type->name);
+    h->st.conf = xcalloc(1, type->conf_size);
+    if (yaml[0] != '\0') {
+        tree = conftree_load_string("t.yml", yaml, strlen(yaml), &errs);
+        ck_assert_msg(tree != NULL, "%s", errs.count ? errs.msgs[0] : "");
+    }
+    size_t n = options_bind(type->options, tree ? tree->root : NULL, h->st.conf,
+                            &octx);
+    ck_assert_msg(n == 0, "%s", n ? errs.msgs[0] : "");
+    errlist_fini(&errs);
+    conftree_destroy(tree);
+    scratch_init(&h->sc);
+    ndjson_enc_init(&h->enc);
+    buf_init(&h->out, 0);
+    int rc = type->init(&h->st, err);
+    h->inited = rc == 0;
+    if (h->inited && type->worker_new != NULL)
+        h->worker = type->worker_new(&h->st);
+    return rc;
+}
+
+/* Opens a stage whose configuration must be valid. */
+static void
+harness_open_ok(struct harness *h, const struct stage_type *type,
+                const char *yaml)
+{
+    struct errbuf err = {{0}};
+    int rc = harness_open(h, type, yaml, &err);
+    ck_assert_msg(rc == 0, "init: %s", err.msg);
+}
+
+static void
+harness_close(struct harness *h)
+{
+    if (h->worker != NULL)
+        h->st.type->worker_free(h->worker);
+    if (h->inited && h->st.type->fini != NULL)
+        h->st.type->fini(&h->st);
+    options_fini(h->st.type->options, h->st.conf);
+    free(h->st.conf);
+    free(h->st.name);
+    event_fini(&h->ev);
+    scratch_fini(&h->sc);
+    ndjson_enc_fini(&h->enc);
+    buf_fini(&h->out);
+}
+
+/* Starts a new event whose text is line (len bytes). */
+static void
+harness_begin(struct harness *h, const char *line, size_t len)
+{
+    scratch_reset(&h->sc);
+    event_reset(&h->ev);
+    h->ev.text = (struct span){line, len};
+}
+
+static enum stage_status
+harness_run(struct harness *h)
+{
+    struct stage_ctx ctx = {.scratch = &h->sc};
+    return h->st.type->apply(&h->st, h->worker, &h->ev, &ctx);
+}
+
+static enum stage_status
+harness_apply(struct harness *h, const char *line)
+{
+    harness_begin(h, line, strlen(line));
+    return harness_run(h);
+}
+
+/*
+ * The event as the encoder writes it, without @timestamp (time_ns is 0)
+ * and the newline: "{...}". Valid until the next call.
+ */
+static const char *
+harness_doc(struct harness *h)
+{
+    static const char prefix[] = "{\"@timestamp\":\"1970-01-01T00:00:00.000Z\"";
+    size_t plen = sizeof(prefix) - 1;
+
+    buf_reset(&h->out);
+    ck_assert_int_eq(ndjson_write_event(&h->enc, &h->out, &h->ev), 0);
+    ck_assert_msg(strncmp(h->out.data, prefix, plen) == 0, "%s", h->out.data);
+    ck_assert(h->out.len > plen + 1 && h->out.data[h->out.len - 1] == '\n');
+    h->out.data[--h->out.len] = '\0';
+    if (h->out.data[plen] == ',')
+        plen++;
+    h->out.data[plen - 1] = '{';
+    return h->out.data + plen - 1;
+}
+
+/* Asserts the last field set under name has exactly value and type. */
+static void
+harness_field(const struct harness *h, const char *name, const char *value,
+              enum field_type type)
+{
+    const struct field *f = event_get(&h->ev, span_str(name));
+    ck_assert_msg(f != NULL, "no field %s", name);
+    ck_assert_msg(span_eq(f->value, span_str(value)), "%s: '%.*s'", name,
+                  (int)f->value.len, f->value.ptr);
+    ck_assert_int_eq(f->type, type);
+}
+
+/* ---- cases ---- */
+
+struct json_case {
+    const char *yaml; /* stage options */
+    const char *line; /* the event text */
+    int status;       /* enum stage_status */
+    const char *doc;  /* the document afterwards */
+};
+
+static const struct json_case json_cases[] = {
+    /* every scalar type */
+    {"",
+     "{\"message\":\"m\",\"s\":\"x\",\"i\":-42,\"r\":1.5,\"r2\":1.0,"
+     "\"big\":1e300,\"small\":0.1,\"t\":true,\"f\":false,\"z\":null}",
+     STAGE_OK,
+     "{\"big\":1e+300,\"f\":false,\"i\":-42,\"message\":\"m\",\"r\":1.5,"
+     "\"r2\":1.0,\"s\":\"x\",\"small\":0.1,\"t\":true}"},
+    {"",
+     "{\"message\":\"m\",\"min\":-9223372036854775808,"
+     "\"max\":9223372036854775807}",
+     STAGE_OK,
+     "{\"max\":9223372036854775807,\"message\":\"m\","
+     "\"min\":-9223372036854775808}"},
+    /* nesting flattens, dotted keys nest the same way */
+    {"",
+     "{\"message\":\"m\",\"http\":{\"method\":\"GET\",\"response\":"
+     "{\"status\":200}},\"http.version\":\"1.1\"}",
+     STAGE_OK,
+     "{\"http\":{\"method\":\"GET\",\"response\":{\"status\":200},"
+     "\"version\":\"1.1\"},\"message\":\"m\"}"},
+    /* arrays and empty objects are kept as compact JSON */
+    {"",
+     "{\"message\":\"m\", \"a\" : [ 1, 1.1, \"x\\\"y\\\\\", null, true,"
+     " {\"k\" : [ ]}, -2.5e-3 ], \"e\":[], \"o\":{}}",
+     STAGE_OK,
+     "{\"a\":[1,1.1,\"x\\\"y\\\\\",null,true,{\"k\":[]},-0.0025],\"e\":[],"
+     "\"message\":\"m\",\"o\":{}}"},
+    {"",
+     "{\"message\":\"m\",\"a\":[\"\\u0001\\n\\t\\r\\b\\f\\/\","
+     "\"caf\\u00e9\",\"\\ud83d\\ude00\",\"a\\u0000b\"]}",
+     STAGE_OK,
+     "{\"a\":[\"\\u0001\\n\\t\\r\\u0008\\u000c/\",\"caf\xc3\xa9\","
+     "\"\xf0\x9f\x98\x80\",\"a\\u0000b\"],\"message\":\"m\"}"},
+    /* unicode escapes in strings, NUL included */
+    {"", "{\"message\":\"caf\\u00e9 \\ud83d\\ude00 nul\\u0000end\"}", STAGE_OK,
+     "{\"message\":\"caf\xc3\xa9 \xf0\x9f\x98\x80 nul\\u0000end\"}"},
+    {"", "{\"message\":\"raw caf\xc3\xa9\"}", STAGE_OK,
+     "{\"message\":\"raw caf\xc3\xa9\"}"},
+    /* @timestamp becomes timestamp, for a time stage to parse; only at the
+     * top level (an empty key's members are ".x": the encoder's literal
+     * keys) */
+    {"", "{\"@timestamp\":\"2024-05-01T10:00:00Z\",\"message\":\"m\"}",
+     STAGE_OK, "{\"message\":\"m\",\"timestamp\":\"2024-05-01T10:00:00Z\"}"},
+    {"", "{\"message\":\"m\",\"\":{\"@timestamp\":1,\"x\":2}}", STAGE_OK,
+     "{\".@timestamp\":1,\".x\":2,\"message\":\"m\"}"},
+    {"", "{\"message\":\"m\",\"a\":{\"@timestamp\":1}}", STAGE_OK,
+     "{\"a\":{\"@timestamp\":1},\"message\":\"m\"}"},
+    /* the later of duplicate keys wins; blanks around are fine */
+    {"", " \t{\"message\":\"m\",\"a\":1,\"a\":2}\r\n", STAGE_OK,
+     "{\"a\":2,\"message\":\"m\"}"},
+    {"", "{}", STAGE_OK, "{\"message\":\"{}\"}"},
+    /* without a message key the raw line stays */
+    {"", "{\"a\":1}", STAGE_OK, "{\"a\":1,\"message\":\"{\\\"a\\\":1}\"}"},
+    /* target: everything under a prefix, message and @timestamp included */
+    {"target: json", "{\"message\":\"m\",\"@timestamp\":\"t\",\"a\":{\"b\":1}}",
+     STAGE_OK,
+     "{\"json\":{\"@timestamp\":\"t\",\"a\":{\"b\":1},\"message\":\"m\"},"
+     "\"message\":\"{\\\"message\\\":\\\"m\\\",\\\"@timestamp\\\":\\\"t\\\","
+     "\\\"a\\\":{\\\"b\\\":1}}\"}"},
+    {"target: a.b", "{\"c\":1}", STAGE_OK,
+     "{\"a\":{\"b\":{\"c\":1}},\"message\":\"{\\\"c\\\":1}\"}"},
+    /* not an object, or not JSON: nothing changes */
+    {"", "[1,2]", STAGE_NO_MATCH, "{\"message\":\"[1,2]\"}"},
+    {"", "\"str\"", STAGE_NO_MATCH, "{\"message\":\"\\\"str\\\"\"}"},
+    {"", "42", STAGE_NO_MATCH, "{\"message\":\"42\"}"},
+    {"", "null", STAGE_NO_MATCH, "{\"message\":\"null\"}"},
+    {"", "", STAGE_NO_MATCH, "{\"message\":\"\"}"},
+    {"", "   ", STAGE_NO_MATCH, "{\"message\":\"   \"}"},
+    {"", "plain text", STAGE_NO_MATCH, "{\"message\":\"plain text\"}"},
+    {"", "{\"a\":1", STAGE_NO_MATCH, "{\"message\":\"{\\\"a\\\":1\"}"},
+    {"", "{\"a\":1} x", STAGE_NO_MATCH, "{\"message\":\"{\\\"a\\\":1} x\"}"},
+    {"", "{\"a\":1}{}", STAGE_NO_MATCH, "{\"message\":\"{\\\"a\\\":1}{}\"}"},
+    {"", "{a:1}", STAGE_NO_MATCH, "{\"message\":\"{a:1}\"}"},
+    {"", "{\"a\":'x'}", STAGE_NO_MATCH, "{\"message\":\"{\\\"a\\\":'x'}\"}"},
+    {"", "{\"a\":\"\\ud800\"}", STAGE_NO_MATCH,
+     "{\"message\":\"{\\\"a\\\":\\\"\\\\ud800\\\"}\"}"},
+    {"", "{\"a\":\"\xff\"}", STAGE_NO_MATCH,
+     "{\"message\":\"{\\\"a\\\":\\\"\xef\xbf\xbd\\\"}\"}"},
+    {"", "{\"a\":NaN}", STAGE_NO_MATCH, "{\"message\":\"{\\\"a\\\":NaN}\"}"},
+    {"", "{\"a\":1e400}", STAGE_NO_MATCH,
+     "{\"message\":\"{\\\"a\\\":1e400}\"}"},
+    /* jansson limits: integers beyond long long, NUL in keys */
+    {"", "{\"a\":123456789012345678901}", STAGE_NO_MATCH,
+     "{\"message\":\"{\\\"a\\\":123456789012345678901}\"}"},
+    {"", "{\"a\\u0000b\":1}", STAGE_NO_MATCH,
+     "{\"message\":\"{\\\"a\\\\u0000b\\\":1}\"}"},
+};
+
+START_TEST(lines_parse_to_exact_documents)
+{
+    const struct json_case *c = &json_cases[_i];
+    struct harness h;
+
+    harness_open_ok(&h, &stage_json, c->yaml);
+    ck_assert_int_eq(harness_apply(&h, c->line), c->status);
+    ck_assert_str_eq(harness_doc(&h), c->doc);
+    harness_close(&h);
+}
+END_TEST
+
+START_TEST(values_have_their_json_types)
+{
+    struct harness h;
+
+    harness_open_ok(&h, &stage_json, "");
+    ck_assert_int_eq(harness_apply(&h,
+                                   "{\"s\":\"1\",\"i\":1,\"r\":1.0,\"b\":false,"
+                                   "\"a\":[],\"o\":{},\"n\":{\"x\":\"\"}}"),
+                     STAGE_OK);
+    harness_field(&h, "s", "1", FIELD_STRING);
+    harness_field(&h, "i", "1", FIELD_INT);
+    harness_field(&h, "r", "1.0", FIELD_FLOAT);
+    harness_field(&h, "b", "false", FIELD_BOOL);
+    harness_field(&h, "a", "[]", FIELD_JSON);
+    harness_field(&h, "o", "{}", FIELD_JSON);
+    harness_field(&h, "n.x", "", FIELD_STRING);
+    ck_assert_ptr_null(event_get(&h.ev, SPAN_LIT("n")));
+    ck_assert_uint_eq(h.ev.nfields, 7);
+    harness_close(&h);
+}
+END_TEST
+
+/* Strings keep embedded NUL bytes: lengths, not C strings. */
+START_TEST(strings_keep_nul_bytes)
+{
+    struct harness h;
+
+    harness_open_ok(&h, &stage_json, "");
+    ck_assert_int_eq(harness_apply(&h, "{\"k\":\"a\\u0000b\\u0000\"}"),
+                     STAGE_OK);
+    const struct field *f = event_get(&h.ev, SPAN_LIT("k"));
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(f->value.len, 4);
+    ck_assert_mem_eq(f->value.ptr, "a\0b\0", 4);
+    harness_close(&h);
+}
+END_TEST
+
+/* The line may hold NUL bytes and need not be NUL-terminated. */
+START_TEST(line_is_a_span)
+{
+    static const char line[] = "{\"a\":1}{\"b\":2}";
+    struct harness h;
+
+    harness_open_ok(&h, &stage_json, "");
+    harness_begin(&h, line, 7);
+    ck_assert_int_eq(harness_run(&h), STAGE_OK);
+    harness_field(&h, "a", "1", FIELD_INT);
+    ck_assert_ptr_null(event_get(&h.ev, SPAN_LIT("b")));
+    harness_begin(&h, "{\"a\":\"x\0y\"}", 11);
+    ck_assert_int_eq(harness_run(&h), STAGE_NO_MATCH);
+    harness_close(&h);
+}
+END_TEST
+
+START_TEST(objects_deeper_than_max_depth_stay_json)
+{
+    struct harness h;
+
+    harness_open_ok(&h, &stage_json, "max_depth: 2");
+    ck_assert_int_eq(harness_apply(&h, "{\"a\":{\"x\":1,\"b\":{\"c\":{\"d\":"
+                                       "1.5}},\"e\":{}},\"f\":{\"g\":2}}"),
+                     STAGE_OK);
+    harness_field(&h, "a.x", "1", FIELD_INT);
+    harness_field(&h, "a.b", "{\"c\":{\"d\":1.5}}", FIELD_JSON);
+    harness_field(&h, "a.e", "{}", FIELD_JSON);
+    harness_field(&h, "f.g", "2", FIELD_INT);
+    ck_assert_uint_eq(h.ev.nfields, 4);
+    harness_close(&h);
+
+    harness_open_ok(&h, &stage_json, "max_depth: 1");
+    ck_assert_int_eq(harness_apply(&h, "{\"a\":{\"b\":1},\"c\":3}"), STAGE_OK);
+    harness_field(&h, "a", "{\"b\":1}", FIELD_JSON);
+    harness_field(&h, "c", "3", FIELD_INT);
+    ck_assert_str_eq(harness_doc(&h),
+                     "{\"a\":{\"b\":1},\"c\":3,\"message\":\"{\\\"a\\\":"
+                     "{\\\"b\\\":1},\\\"c\\\":3}\"}");
+    harness_close(&h);
+}
+END_TEST
+
+/* By default 16 levels are flattened; the 17th object is kept whole. */
+START_TEST(default_depth_is_sixteen)
+{
+    char line[256] = "", name[64] = "";
+    struct harness h;
+
+    for (int i = 0; i < 17; i++)
+        strcat(line, "{\"k\":");
+    strcat(line, "1");
+    for (int i = 0; i < 17; i++)
+        strcat(line, "}");
+    for (int i = 0; i < 16; i++)
+        strcat(name, i ? ".k" : "k");
+
+    harness_open_ok(&h, &stage_json, "");
+    ck_assert_int_eq(harness_apply(&h, line), STAGE_OK);
+    ck_assert_uint_eq(h.ev.nfields, 1);
+    harness_field(&h, name, "{\"k\":1}", FIELD_JSON);
+    harness_close(&h);
+}
+END_TEST
+
+/* Deep nesting well past max_depth is kept as JSON, not refused. */
+START_TEST(very_deep_nesting_is_kept_as_json)
+{
+    enum { LEVELS = 500 };
+    char *line = xmalloc(LEVELS * 6 + 2);
+    char *p = line;
+    struct harness h;
+
+    for (int i = 0; i < LEVELS; i++)
+        p += sprintf(p, "{\"k\":");
+    *p++ = '0';
+    for (int i = 0; i < LEVELS; i++)
+        *p++ = '}';
+    *p = '\0';
+
+    harness_open_ok(&h, &stage_json, "max_depth: 3");
+    ck_assert_int_eq(harness_apply(&h, line), STAGE_OK);
+    ck_assert_uint_eq(h.ev.nfields, 1);
+    const struct field *f = event_get(&h.ev, SPAN_LIT("k.k.k"));
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(f->type, FIELD_JSON);
+    /* What is kept is the rest of the line: LEVELS - 3 objects. */
+    ck_assert_uint_eq(f->value.len, (LEVELS - 3) * 6 + 1);
+    ck_assert_mem_eq(f->value.ptr, line + 3 * 5, f->value.len);
+    harness_close(&h);
+    free(line);
+}
+END_TEST
+
+START_TEST(other_field_is_parsed)
+{
+    struct harness h;
+
+    harness_open_ok(&h, &stage_json, "field: payload");
+    ck_assert_int_eq(harness_apply(&h, "{\"a\":1}"), STAGE_SKIPPED);
+    ck_assert_uint_eq(h.ev.nfields, 0);
+
+    harness_begin(&h, "text", 4);
+    event_set(&h.ev, SPAN_LIT("payload"), SPAN_LIT("{\"a\":{\"b\":\"c\"}}"),
+              FIELD_STRING);
+    ck_assert_int_eq(harness_run(&h), STAGE_OK);
+    ck_assert_str_eq(harness_doc(&h),
+                     "{\"a\":{\"b\":\"c\"},\"message\":\"text\",\"payload\":"
+                     "\"{\\\"a\\\":{\\\"b\\\":\\\"c\\\"}}\"}");
+
+    harness_begin(&h, "text", 4);
+    event_set(&h.ev, SPAN_LIT("payload"), SPAN_LIT("nope"), FIELD_STRING);
+    ck_assert_int_eq(harness_run(&h), STAGE_NO_MATCH);
+    ck_assert_uint_eq(h.ev.nfields, 1);
+    harness_close(&h);
+}
+END_TEST
+
+/* A message a stage removed is absent: nothing to parse. */
+START_TEST(removed_message_is_skipped)
+{
+    struct harness h;
+
+    harness_open_ok(&h, &stage_json, "");
+    harness_begin(&h, "{\"a\":1}", 7);
+    event_remove(&h.ev, SPAN_LIT("message"));
+    ck_assert_int_eq(harness_run(&h), STAGE_SKIPPED);
+    ck_assert_uint_eq(h.ev.nfields, 0);
+    harness_close(&h);
+}
+END_TEST
+
+/* Fields are copied out of jansson: they survive the next parse. */
+START_TEST(values_outlive_the_parse)
+{
+    struct harness h;
+    char line[] = "{\"a\":\"first\",\"b\":[1]}";
+
+    harness_open_ok(&h, &stage_json, "");
+    ck_assert_int_eq(harness_apply(&h, line), STAGE_OK);
+    memset(line, ' ', sizeof(line) - 1);
+    harness_field(&h, "a", "first", FIELD_STRING);
+    harness_field(&h, "b", "[1]", FIELD_JSON);
+    harness_close(&h);
+}
+END_TEST
+
+START_TEST(bad_options_are_refused)
+{
+    static const struct {
+        const char *yaml;
+        bool bind_fails; /* else init fails */
+    } bad[] = {
+        {"max_depth: 0", true},
+        {"max_depth: 65", true},
+        {"depth: 3", true},
+        {"field: ''", false},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct errlist errs = {0};
+        struct opt_ctx octx = {.errs = &errs, .file = "t.yml"};
+        const char *y = bad[i].yaml;
+        struct conf_tree *tree =
+            conftree_load_string("t.yml", y, strlen(y), &errs);
+        ck_assert_ptr_nonnull(tree);
+        void *conf = xcalloc(1, stage_json.conf_size);
+        size_t n = options_bind(stage_json.options, tree->root, conf, &octx);
+        ck_assert_msg((n > 0) == bad[i].bind_fails, "%s", y);
+        if (!bad[i].bind_fails) {
+            struct stage st = {.type = &stage_json, .conf = conf};
+            struct errbuf err = {{0}};
+            ck_assert_int_lt(stage_json.init(&st, &err), 0);
+            ck_assert_str_eq(err.msg, "field: must not be empty");
+        }
+        options_fini(stage_json.options, conf);
+        free(conf);
+        conftree_destroy(tree);
+        errlist_fini(&errs);
+    }
+}
+END_TEST
+
+static Suite *
+stage_json_suite(void)
+{
+    Suite *s = suite_create("stage_json");
+    TCase *tc = tcase_create("json");
+    tcase_add_loop_test(tc, lines_parse_to_exact_documents, 0,
+                        sizeof(json_cases) / sizeof(json_cases[0]));
+    tcase_add_test(tc, values_have_their_json_types);
+    tcase_add_test(tc, strings_keep_nul_bytes);
+    tcase_add_test(tc, line_is_a_span);
+    tcase_add_test(tc, objects_deeper_than_max_depth_stay_json);
+    tcase_add_test(tc, default_depth_is_sixteen);
+    tcase_add_test(tc, very_deep_nesting_is_kept_as_json);
+    tcase_add_test(tc, other_field_is_parsed);
+    tcase_add_test(tc, removed_message_is_skipped);
+    tcase_add_test(tc, values_outlive_the_parse);
+    tcase_add_test(tc, bad_options_are_refused);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int
+main(void)
+{
+    SRunner *sr = srunner_create(stage_json_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

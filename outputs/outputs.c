@@ -9,6 +9,7 @@
 const struct output_type *const outputs_table[] = {
     &output_stdout,
     &output_file,
+    &output_elasticsearch,
     NULL,
 };
 
@@ -25,5 +26,5 @@ outputs_find(const char *name)
 const char *
 outputs_names(void)
 {
-    return "stdout, file";
+    return "stdout, file, elasticsearch";
 }

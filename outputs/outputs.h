@@ -9,6 +9,7 @@
 
 extern const struct output_type output_stdout;
 extern const struct output_type output_file;
+extern const struct output_type output_elasticsearch;
 
 /* NULL-terminated list of every output type. */
 extern const struct output_type *const outputs_table[];

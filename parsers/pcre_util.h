@@ -15,7 +15,6 @@
 
 #include "errbuf.h"
 #include "event.h"
-#include "scratch.h"
 #include "stage.h"
 
 #include <pcre2.h>
@@ -97,6 +96,7 @@ void pcre_util_add_capture(struct pcre_util_set *set, size_t pattern,
 /* Makes one worker's match data and JIT stack for set. */
 struct pcre_util_worker *
 pcre_util_worker_create(const struct pcre_util_set *set);
+/* Frees a worker's state; NULL is a no-op. */
 void pcre_util_worker_destroy(struct pcre_util_worker *w);
 
 /*

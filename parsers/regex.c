@@ -16,7 +16,6 @@
 #include "pcre_util.h"
 #include "xalloc.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,9 +51,9 @@ static const struct opt regex_options[] = {
     {.name = "types",
      .type = OPT_STRMAP,
      .offset = offsetof(struct regex_conf, types),
-     .help = "group or field name → int, float, bool or string; a value "
-             "that does not convert stays a string and the event is tagged "
-             "_logship_type_failure"},
+     .help = "group or field name → int, float, bool or string (also "
+             "integer, double, boolean); a value that does not convert stays "
+             "a string and the event is tagged _logship_type_failure"},
     {.name = NULL},
 };
 
@@ -173,6 +172,8 @@ regex_check_keys(const struct regex_conf *conf, const struct pcre_util_set *set,
 {
     for (size_t i = 0; i < conf->fields.count; i++) {
         const char *k = conf->fields.keys[i];
+        if (conf->fields.values[i][0] == '\0')
+            return errbuf_set(err, "fields.%s: expected a field name", k);
         if (!regex_has_group(set, k))
             return errbuf_set(err,
                               "fields.%s: no group named %s in the "

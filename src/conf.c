@@ -296,8 +296,12 @@ conf_bind_output(const struct opt *opt, const struct conf_node *node, void *dst,
     spec->conf = xcalloc(1, spec->type->conf_size);
     struct opt_ctx sub = *ctx;
     sub.path = "output";
-    return options_bind(spec->type->options, node, spec->conf, &sub) ? -EINVAL
-                                                                     : 0;
+    if (options_bind(spec->type->options, node, spec->conf, &sub) > 0)
+        return -EINVAL;
+    struct errbuf err;
+    if (spec->type->check != NULL && spec->type->check(spec->conf, &err) < 0)
+        return options_error(ctx, node, "output", "%s", err.msg);
+    return 0;
 }
 
 static void

@@ -7,6 +7,8 @@
 #ifndef LOGSHIP_EVENT_H
 #define LOGSHIP_EVENT_H
 
+struct fileid;
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -56,7 +58,8 @@ struct event {
     size_t cap_fields;
     struct span tags[EVENT_MAX_TAGS];
     size_t ntags;
-    unsigned flags; /* enum event_flag */
+    unsigned flags;          /* enum event_flag */
+    const struct fileid *id; /* borrowed: the source's identity (doc ids) */
 };
 
 /*

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 
 struct queue;
+struct deadletter;
 
 /* Options every output has; each type's conf struct starts with this. */
 struct output_common {
@@ -59,6 +60,8 @@ struct output_type {
     const char *name;
     const struct opt *options; /* includes OUTPUT_COMMON_OPTIONS */
     size_t conf_size;
+    /* Optional: validates a bound conf beyond its options (`check`). */
+    int (*check)(const void *conf, struct errbuf *err);
     /* Opens files or connections; on failure fills err. */
     int (*open)(struct output *out, struct errbuf *err);
     /* Optional, worker thread: per-worker state (a z_stream, a docid hash). */
@@ -78,11 +81,13 @@ struct output_type {
 
 struct output {
     const struct output_type *type;
-    const char *name;    /* borrowed: "stdout", "es/main" */
-    const void *conf;    /* borrowed: bound conf (starts with output_common) */
-    void *state;         /* owned by the type */
-    struct queue *queue; /* borrowed: batches submitted by workers */
-    bool pretty;         /* stdout only: indent documents (logship parse) */
+    const char *name;     /* borrowed: "stdout", "es/main" */
+    const void *conf;     /* borrowed: bound conf (starts with output_common) */
+    void *state;          /* owned by the type */
+    struct queue *queue;  /* borrowed: batches submitted by workers */
+    bool pretty;          /* stdout only: indent documents (logship parse) */
+    const char *hostname; /* borrowed: host.name, part of document ids */
+    struct deadletter *dlq; /* borrowed: the pipeline's dead-letter file */
     /* Called on the output thread with each finished batch (takes it). */
     void (*on_ack)(void *arg, struct batch *b);
     /* Called once when the output cannot go on (stdout closed). */

@@ -256,7 +256,9 @@ pipeline_create(const struct conf *conf, const struct pipeline_opts *opts,
         goto fail;
     if (pipeline_make_inputs(p, err) < 0)
         goto fail;
-    if (opts->mode != PIPELINE_PARSE && pipeline_needs_dlq(p)) {
+    if (opts->mode != PIPELINE_PARSE &&
+        (pipeline_needs_dlq(p) ||
+         strcmp(conf->output.type->name, "elasticsearch") == 0)) {
         p->dlq = deadletter_open(conf->service.dead_letter_path, err);
         if (p->dlq == NULL)
             goto fail;
@@ -268,6 +270,8 @@ pipeline_create(const struct conf *conf, const struct pipeline_opts *opts,
     p->out.conf = conf->output.conf;
     p->out.queue = p->out_queue;
     p->out.pretty = opts->pretty;
+    p->out.hostname = p->hostname;
+    p->out.dlq = p->dlq;
     p->out.on_ack = pipeline_on_ack;
     p->out.on_fatal = pipeline_on_fatal;
     p->out.ack_arg = p;

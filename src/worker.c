@@ -71,6 +71,7 @@ worker_make_event(struct worker *w, const struct chunk *c,
     ev->offset = ce->offset;
     ev->time_ns = c->read_time_ns;
     ev->flags = ce->flags;
+    ev->id = &c->src->id;
 
     event_set(ev, SPAN_LIT("host.name"), w->p->hostname_span, FIELD_STRING);
     int n = snprintf(w->offset_text, sizeof(w->offset_text), "%" PRIu64,

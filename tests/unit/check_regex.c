@@ -373,6 +373,8 @@ START_TEST(init_errors)
                "types.x: expected int, float, bool or string");
     init_fails("pattern: '(?<x>a)'\nfields: {nope: y}\n",
                "fields.nope: no group named nope in the pattern");
+    init_fails("pattern: '(?<x>a)'\nfields: {x: ''}\n",
+               "fields.x: expected a field name");
     init_fails("pattern: '(?<x>a)'\nfields: {x: y}\ntypes: {x2: int}\n",
                "types.x2: no group or field named x2");
 }

@@ -364,6 +364,7 @@ const struct output_type output_elasticsearch = {
     .encode_action = es_encode_action,
     .prepare = es_prepare,
     .run = es_send_run,
+    .setup = es_setup_run,
     .wakeup = es_send_wakeup,
     .close = es_close,
 };

@@ -73,6 +73,8 @@ struct es_state {
     _Atomic(CURLM *) multi;   /* borrowed: the output thread's, for wakeups */
 };
 
+/* `logship setup` (es_setup_run.c): 0, or -errno after printing why. */
+int es_setup_run(struct output *out, bool dry_run);
 /* Output thread main loop (es_send.c). */
 int es_send_run(struct output *out);
 /* Wakes es_send_run from another thread. */

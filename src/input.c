@@ -11,6 +11,7 @@
 #include "harvester.h"
 #include "log.h"
 #include "metrics.h"
+#include "multiline.h"
 #include "pipeline_int.h"
 #include "source.h"
 #include "tail.h"
@@ -123,8 +124,14 @@ input_run_stdin(struct input *in)
     const struct service_conf *svc = &in->p->conf->service;
     struct harvester h;
     struct stat st;
+    struct multiline *ml = NULL;
+    const struct multiline_conf *mc = &in->conf->multiline;
+    if (mc->start != NULL || mc->continuation != NULL) {
+        struct errbuf err;
+        ml = multiline_create(mc, &err); /* validated when the config loaded */
+    }
     harvester_init(&h, STDIN_FILENO, 0, svc->read_bytes,
-                   in->conf->max_line_bytes, NULL);
+                   in->conf->max_line_bytes, ml);
     h.may_block = fstat(STDIN_FILENO, &st) < 0 || !S_ISREG(st.st_mode);
     in->src = source_create(in, NULL, 0);
     input_stdin_identity(&in->src->id);
@@ -145,6 +152,7 @@ input_run_stdin(struct input *in)
             break;
     }
     harvester_fini(&h);
+    multiline_destroy(ml);
     return rc < 0 ? rc : 0;
 }
 

@@ -77,6 +77,9 @@ struct output_type {
     /* Optional: wakes run() after a push or a close (curl_multi_wakeup). */
     void (*wakeup)(struct output *out);
     void (*close)(struct output *out);
+    /* Optional: `logship setup` (templates, policies); prints what it
+     * does. Returns 0 or -errno. */
+    int (*setup)(struct output *out, bool dry_run);
 };
 
 struct output {

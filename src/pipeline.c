@@ -17,6 +17,7 @@
 #include "ndjson.h"
 #include "pipeline_int.h"
 #include "registry.h"
+#include "tail.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
@@ -337,11 +338,50 @@ pipeline_stop(struct pipeline *p)
     (void)!write(p->stop_fd, &one, sizeof(one));
 }
 
+void
+pipeline_set_tick(struct pipeline *p, void (*tick)(void *arg), void *arg,
+                  int64_t interval_ms)
+{
+    p->tick = tick;
+    p->tick_arg = arg;
+    p->tick_ms = interval_ms;
+    p->next_tick_ms = timeutil_mono_ms() + interval_ms;
+}
+
+void
+pipeline_progress(struct pipeline *p, uint64_t *done, uint64_t *total)
+{
+    *done = *total = 0;
+    for (size_t i = 0; i < p->ninputs; i++) {
+        uint64_t d, t;
+        if (p->inputs[i].tail == NULL)
+            continue;
+        tail_progress(p->inputs[i].tail, &d, &t);
+        *done += d;
+        *total += t;
+    }
+}
+
+/* Calls the tick callback when it is due (with the lock released). */
+static void
+pipeline_maybe_tick(struct pipeline *p)
+{
+    if (p->tick == NULL || timeutil_mono_ms() < p->next_tick_ms)
+        return;
+    p->next_tick_ms = timeutil_mono_ms() + p->tick_ms;
+    pthread_mutex_unlock(&p->lock);
+    p->tick(p->tick_arg);
+    pthread_mutex_lock(&p->lock);
+}
+
 int
 pipeline_wait(struct pipeline *p)
 {
     pthread_mutex_lock(&p->lock);
     while (!p->done) {
+        pipeline_maybe_tick(p);
+        if (p->done)
+            break;
         if (!atomic_load(&p->stopping)) {
             /* Wake now and then to notice a stop request. */
             struct timespec ts = timeutil_deadline(100);

@@ -55,6 +55,14 @@ void pipeline_stop(struct pipeline *p);
  * the output's fatal error.
  */
 int pipeline_wait(struct pipeline *p);
+/*
+ * Calls tick(arg) about every interval_ms while pipeline_wait waits (the
+ * backfill progress bar). Set before pipeline_wait.
+ */
+void pipeline_set_tick(struct pipeline *p, void (*tick)(void *arg), void *arg,
+                       int64_t interval_ms);
+/* Bytes of the input files read so far and in all (backfill). */
+void pipeline_progress(struct pipeline *p, uint64_t *done, uint64_t *total);
 /* Files that could not be opened or read (backfill). */
 int pipeline_input_errors(struct pipeline *p);
 /* Frees a pipeline whose wait returned 0 (or that never started). */

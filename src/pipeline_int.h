@@ -65,6 +65,11 @@ struct pipeline {
     atomic_int fatal;        /* the output's fatal error, or 0 */
     atomic_int input_errors; /* files that could not be read */
 
+    void (*tick)(void *arg); /* see pipeline_set_tick */
+    void *tick_arg;
+    int64_t tick_ms;
+    int64_t next_tick_ms;
+
     pthread_mutex_t lock;
     pthread_cond_t done_cond;
     bool done; /* the output thread has returned */

@@ -370,8 +370,9 @@ tail_open(struct tail *t, struct tailfile *f, bool use_registry,
     f->last_data_ms = timeutil_mono_ms();
     char idtext[FILEID_FORMAT_LEN];
     fileid_format(&id, idtext, sizeof(idtext));
-    log_info(ic->name, "%s: reading from offset %llu (%s%s)", f->path,
-             (unsigned long long)offset, idtext, f->gz ? ", gzip" : "");
+    LOG_AT(t->final ? LL_DEBUG : LL_INFO, ic->name, 0,
+           "%s: reading from offset %llu (%s%s)", f->path,
+           (unsigned long long)offset, idtext, f->gz ? ", gzip" : "");
     return true;
 }
 

@@ -497,6 +497,24 @@ START_TEST(httpd_combined_log)
          "http.request.method=OPTIONS\n"
          "url.original=*\n"
          "http.response.status_code=200 (int)\n"},
+        {"unix: - - [05/Mar/2024:10:11:18 +0100] \"GET /health HTTP/1.1\" "
+         "204 0 \"-\" \"kube-probe/1.29\"",
+         "source.address=unix:\n"
+         "timestamp=05/Mar/2024:10:11:18 +0100\n"
+         "http.request.method=GET\n"
+         "url.original=/health\n"
+         "http.version=1.1\n"
+         "http.response.status_code=204 (int)\n"
+         "http.response.body.bytes=0 (int)\n"
+         "user_agent.original=kube-probe/1.29\n"},
+        {"- - - [05/Mar/2024:10:11:19 +0100] \"GET / HTTP/1.1\" 200 1 "
+         "\"-\" \"-\"",
+         "timestamp=05/Mar/2024:10:11:19 +0100\n"
+         "http.request.method=GET\n"
+         "url.original=/\n"
+         "http.version=1.1\n"
+         "http.response.status_code=200 (int)\n"
+         "http.response.body.bytes=1 (int)\n"},
     };
     check_lines("%{HTTPD_COMBINEDLOG}", cases,
                 sizeof(cases) / sizeof(cases[0]));

@@ -27,7 +27,7 @@ struct chain_common {
 static const char *const chain_on_failure_names[] = {
     "tag", "drop", "dead_letter", "ignore", NULL};
 
-static const struct opt chain_common_options[] = {
+const struct opt chain_common_options[] = {
     {.name = "name",
      .type = OPT_STRING,
      .offset = offsetof(struct chain_common, name),

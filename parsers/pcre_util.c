@@ -1,9 +1,10 @@
 /*
- * PCRE2 machinery shared by the regex and grok stages. Patterns are
- * compiled with PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, so a line with invalid
- * UTF-8 is matched (an invalid byte matches nothing, not even a dot)
- * instead of failing with a UTF error; pure-ASCII lines use a byte-mode
- * compile of the same pattern, which gives the same result faster. Both
+ * PCRE2 machinery shared by the regex and grok stages. Each pattern is
+ * compiled twice: with PCRE2_UTF | PCRE2_MATCH_INVALID_UTF for lines of
+ * valid non-ASCII UTF-8, and in byte mode for pure-ASCII lines (the same
+ * result, faster) and for lines that are not valid UTF-8 (matched byte by
+ * byte: in UTF mode an invalid byte would match nothing, not even a dot,
+ * so one stray Latin-1 byte would defeat every .* and GREEDYDATA). Both
  * are JIT-compiled when the library supports it. Compiled code is shared
  * by all workers; match data and the JIT stack are per worker
  * (pcre2api(3)). apply() runs on worker threads and must never allocate:
@@ -203,7 +204,7 @@ pcre_util_warn(const struct pcre_util_set *set, int rc)
 }
 
 /* True when no byte of s has the high bit set: 32 bytes a round (SSE2 on
- * x86-64, else four independent words), since every line pays for it. */
+ * x86-64, else 64-bit words), since every line pays for it. */
 static bool
 pcre_util_is_ascii(const char *s, size_t len)
 {
@@ -232,6 +233,69 @@ pcre_util_is_ascii(const char *s, size_t len)
     return ((a | b) & UINT64_C(0x8080808080808080)) == 0;
 }
 
+/* The length of the valid UTF-8 sequence at p (RFC 3629: no overlongs,
+ * surrogates or code points past U+10FFFF), or 0. */
+static size_t
+pcre_util_utf8_seq(const unsigned char *p, const unsigned char *end)
+{
+    unsigned char c = p[0];
+    size_t n;
+    unsigned char lo = 0x80, hi = 0xBF; /* range of the second byte */
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        lo = c == 0xE0 ? 0xA0 : 0x80;
+        hi = c == 0xED ? 0x9F : 0xBF;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        lo = c == 0xF0 ? 0x90 : 0x80;
+        hi = c == 0xF4 ? 0x8F : 0xBF;
+    } else {
+        return 0;
+    }
+    if ((size_t)(end - p) < n || p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++) {
+        if (p[i] < 0x80 || p[i] > 0xBF)
+            return 0;
+    }
+    return n;
+}
+
+/* True when s is valid UTF-8. */
+static bool
+pcre_util_is_utf8(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    const unsigned char *end = p + len;
+    while (p < end) {
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+        size_t n = pcre_util_utf8_seq(p, end);
+        if (n == 0)
+            return false;
+        p += n;
+    }
+    return true;
+}
+
+/*
+ * The form of p to match s with: byte mode for ASCII lines (the same
+ * result, faster) and for lines that are not valid UTF-8 (matched byte by
+ * byte, so that . and [^x] still match what surrounds a stray byte), UTF
+ * mode for the rest.
+ */
+static const struct pcre_util_code *
+pcre_util_pick(const struct pcre_util_pattern *p, bool ascii, bool utf8)
+{
+    if (p->ascii.code != NULL && (ascii || !utf8))
+        return &p->ascii;
+    return &p->utf;
+}
+
 enum stage_status
 pcre_util_apply(const struct pcre_util_set *set, struct pcre_util_worker *w,
                 struct event *ev, struct stage_ctx *ctx)
@@ -241,10 +305,10 @@ pcre_util_apply(const struct pcre_util_set *set, struct pcre_util_worker *w,
         return STAGE_SKIPPED;
     const char *s = subject.ptr != NULL ? subject.ptr : "";
     bool ascii = pcre_util_is_ascii(s, subject.len);
+    bool utf8 = ascii || pcre_util_is_utf8(s, subject.len);
     for (size_t i = 0; i < set->count; i++) {
         const struct pcre_util_pattern *p = &set->patterns[i];
-        const struct pcre_util_code *c =
-            ascii && p->ascii.code != NULL ? &p->ascii : &p->utf;
+        const struct pcre_util_code *c = pcre_util_pick(p, ascii, utf8);
         int rc = c->jit ? pcre2_jit_match(c->code, (PCRE2_SPTR)s, subject.len,
                                           0, 0, w->md, w->mctx)
                         : pcre2_match(c->code, (PCRE2_SPTR)s, subject.len, 0, 0,

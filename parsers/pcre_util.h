@@ -41,11 +41,14 @@ struct pcre_util_code {
 
 /*
  * A pattern is compiled twice: in UTF mode (PCRE2_UTF |
- * PCRE2_MATCH_INVALID_UTF), used for lines holding any byte >= 0x80, and in
- * byte mode, used for pure-ASCII lines. On ASCII text both give the same
- * result (what can only match non-ASCII characters matches nothing
- * either way), and byte mode is markedly faster: UTF mode decodes and
- * checks every character a class or a dot looks at.
+ * PCRE2_MATCH_INVALID_UTF), used for valid UTF-8 lines holding non-ASCII
+ * characters, and in byte mode, used for pure-ASCII lines and for lines
+ * that are not valid UTF-8. On ASCII text both give the same result (what
+ * can only match non-ASCII characters matches nothing either way), and
+ * byte mode is markedly faster: UTF mode decodes and checks every
+ * character a class or a dot looks at. On invalid UTF-8, byte mode lets .
+ * and [^x] match the stray bytes (UTF mode would match nothing there), so
+ * counts such as .{3} are in bytes on those lines only.
  */
 struct pcre_util_pattern {
     struct pcre_util_code utf;   /* the reference form */

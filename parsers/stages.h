@@ -32,6 +32,9 @@ extern const struct stage_type stage_convert;
 extern const struct stage_type stage_drop;
 extern const struct stage_type stage_time;
 
+/* The keys every stage item has besides its type's: name, on_failure, tag. */
+extern const struct opt chain_common_options[];
+
 /* NULL-terminated list of every stage type. */
 extern const struct stage_type *const stages_table[];
 

@@ -248,7 +248,8 @@ const struct opt conf_options[] = {
      .def = NULL,
      .offset = offsetof(struct conf, output),
      .custom = &conf_output_custom,
-     .help = "where events go: `type: stdout` or `type: file`"},
+     .help = "where events go: `type: elasticsearch`, `stdout` or `file` "
+             "(default stdout)"},
     {0},
 };
 

@@ -6,6 +6,10 @@
 #include "config.h"
 
 #include "command.h"
+#include "conf.h"
+#include "options.h"
+#include "outputs.h"
+#include "stages.h"
 #include "xalloc.h"
 
 #include <curl/curl.h>
@@ -35,7 +39,8 @@ main_help(FILE *out)
                  "Commands:\n");
     for (size_t i = 0; commands[i] != NULL; i++)
         fprintf(out, "  %-9s %s\n", commands[i]->name, commands[i]->summary);
-    fprintf(out, "  %-9s %s\n", "help", "show help for a command");
+    fprintf(out, "  %-9s %s\n", "help",
+            "show help for a command; 'logship help config': every option");
     fprintf(out, "\n'logship help <command>' or 'logship <command> --help' "
                  "explains a command.\n"
                  "Exit codes: 0 ok, 1 runtime failure, 2 usage or "
@@ -44,11 +49,37 @@ main_help(FILE *out)
                  "some lines did not parse.\n");
 }
 
+/* The configuration reference, from the option tables themselves. */
+static void
+main_help_config(FILE *out)
+{
+    fprintf(out, "Top-level sections:\n\n");
+    options_help(conf_options, out, 0);
+    for (size_t i = 0; outputs_table[i] != NULL; i++) {
+        fprintf(out, "\nOutput `type: %s`:\n\n", outputs_table[i]->name);
+        options_help(outputs_table[i]->options, out, 0);
+    }
+    fprintf(out, "\nEvery parser stage also takes:\n\n");
+    options_help(chain_common_options, out, 0);
+    for (size_t i = 0; stages_table[i] != NULL; i++) {
+        const struct stage_type *st = stages_table[i];
+        fprintf(out, "\nStage `%s`%s%s:\n\n", st->name, st->summary ? ": " : "",
+                st->summary ? st->summary : "");
+        options_help(st->options, out, 0);
+    }
+    fprintf(out, "\nBuilt-in formats (`parser: NAME`): %s.\n",
+            chain_builtin_names());
+}
+
 static int
 main_cmd_help(int argc, char **argv)
 {
     if (argc < 3) {
         main_help(stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(argv[2], "config") == 0) {
+        main_help_config(stdout);
         return EXIT_OK;
     }
     const struct command *cmd = main_find(argv[2]);

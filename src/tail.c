@@ -765,7 +765,12 @@ tail_run(struct tail *t)
         if (t->rescan || now >= t->next_scan_ms) {
             t->rescan = false;
             tail_scan(t);
-            t->next_scan_ms = now + ic->scan_interval_ms;
+            /* Without inotify, new files are found by scanning often. */
+            bool polling = t->watch == NULL || watch_polling_needed(t->watch);
+            int64_t every = ic->scan_interval_ms;
+            if (polling && ic->poll_interval_ms < every)
+                every = ic->poll_interval_ms;
+            t->next_scan_ms = now + every;
         }
         if (now >= t->next_poll_ms) {
             tail_poll_sizes(t);

@@ -12,15 +12,13 @@
 #include "options.h"
 #include "scratch.h"
 #include "stage.h"
+#include "stages.h"
 #include "xalloc.h"
 
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Declared for the chain in parsers/stages.h. */
-extern const struct stage_type stage_time;
 
 #define NS      1000000000LL
 #define E0      1795674081LL        /* 2026-11-26T06:21:21Z */

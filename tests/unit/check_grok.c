@@ -659,6 +659,15 @@ START_TEST(syslog_lines)
          "message=connect from unknown[203.0.113.50]\n"},
     };
     check_lines("^%{SYSLOGLINE}$", cases, sizeof(cases) / sizeof(cases[0]));
+    /* A Latin-1 byte (not UTF-8) in the message does not defeat it. */
+    static const struct line_case latin1[] = {
+        {"Mar  5 10:11:12 web-1 app: caf\xe9 ouvert \xe0 8h",
+         "timestamp=Mar  5 10:11:12\n"
+         "host.hostname=web-1\n"
+         "process.name=app\n"
+         "message=caf\xe9 ouvert \xe0 8h\n"},
+    };
+    check_lines("^%{SYSLOGLINE}$", latin1, 1);
 }
 END_TEST
 

@@ -4,9 +4,9 @@
  * rule for dotted names, `types` with canonical numbers and the
  * _logship_type_failure tag, "" / "-" / non-participating groups leaving
  * fields absent, first match wins with the note set, the source field,
- * UTF-8 semantics on non-ASCII lines and invalid UTF-8 lines matching
- * without error, values pointing into the line (no copy), and the exact
- * text of every init error.
+ * UTF-8 semantics on valid non-ASCII lines and byte semantics on invalid
+ * UTF-8 lines (which match without error), values pointing into the line (no
+ * copy), and the exact text of every init error.
  */
 #include "config.h"
 
@@ -326,26 +326,22 @@ START_TEST(utf8_lines_use_character_semantics)
 }
 END_TEST
 
-START_TEST(invalid_utf8_line_matches_without_error)
+START_TEST(invalid_utf8_line_matches_byte_by_byte)
 {
-    /* With PCRE2_MATCH_INVALID_UTF an invalid sequence matches no item
-     * (not even . or [^x]), and matching goes on around it, no error. */
+    /* A line that is not valid UTF-8 is matched in byte mode: no error,
+     * and . or \S match the stray bytes too. */
     static const char line[] = "GET /x \xff\xfe tail";
     struct harness h;
-    harness_open_ok(&h, "pattern: '^(?<verb>\\S+) (?<path>\\S+) '\n");
+    harness_open_ok(&h, "pattern: '^(?<verb>\\S+) (?<path>\\S+) "
+                        "(?<junk>\\S+) (?<tail>\\w+)$'\n");
     ck_assert_int_eq(harness_run_len(&h, line, sizeof(line) - 1), STAGE_OK);
-    ck_assert_str_eq(h.dump.data, "path=/x\nverb=GET\n");
-    harness_close(&h);
-
-    harness_open_ok(&h, "pattern: '(?<tail>\\w+)$'\n");
-    ck_assert_int_eq(harness_run_len(&h, line, sizeof(line) - 1), STAGE_OK);
-    ck_assert_str_eq(h.dump.data, "tail=tail\n");
+    ck_assert_str_eq(h.dump.data,
+                     "junk=\xff\xfe\npath=/x\ntail=tail\nverb=GET\n");
     harness_close(&h);
 
     harness_open_ok(&h, "pattern: '^(?<all>.*)$'\n");
-    ck_assert_int_eq(harness_run_len(&h, line, sizeof(line) - 1),
-                     STAGE_NO_MATCH);
-    match(&h, "valid", "all=valid\n");
+    ck_assert_int_eq(harness_run_len(&h, line, sizeof(line) - 1), STAGE_OK);
+    ck_assert_str_eq(h.dump.data, "all=GET /x \xff\xfe tail\n");
     harness_close(&h);
 
     /* Truncated and bad sequences at both ends, valid text between. */
@@ -353,6 +349,39 @@ START_TEST(invalid_utf8_line_matches_without_error)
     harness_open_ok(&h, "pattern: '(?<w>[a-z]+)'\n");
     ck_assert_int_eq(harness_run_len(&h, around, sizeof(around) - 1), STAGE_OK);
     ck_assert_str_eq(h.dump.data, "w=abc\n");
+    harness_close(&h);
+}
+END_TEST
+
+START_TEST(utf8_validity_decides_character_or_byte_semantics)
+{
+    /* .{2} takes two characters on valid UTF-8, two bytes otherwise. */
+    static const struct {
+        const char *line;
+        const char *two;
+    } cases[] = {
+        {"\xc3\xa9x", "\xc3\xa9x"},                 /* U+00E9 */
+        {"\xef\xbf\xbfx", "\xef\xbf\xbfx"},         /* U+FFFF */
+        {"\xf0\x9f\x98\x80x", "\xf0\x9f\x98\x80x"}, /* U+1F600 */
+        {"\xf4\x8f\xbf\xbfx", "\xf4\x8f\xbf\xbfx"}, /* U+10FFFF */
+        {"\xc3\xa9\xff", "\xc3\xa9"},               /* stray byte */
+        {"\xc0\x80x", "\xc0\x80"},                  /* overlong */
+        {"\xe0\x80\x80x", "\xe0\x80"},              /* overlong */
+        {"\xed\xa0\x80x", "\xed\xa0"},              /* surrogate */
+        {"\xf4\x90\x80\x80", "\xf4\x90"},           /* past U+10FFFF */
+        {"\xe2\x82", "\xe2\x82"},                   /* truncated */
+        {"\xf5\x80\x80\x80", "\xf5\x80"},           /* bad lead */
+    };
+    struct harness h;
+    harness_open_ok(&h, "pattern: '^(?<two>.{2})'\n");
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ck_assert_int_eq(harness_run(&h, cases[i].line), STAGE_OK);
+        const struct field *f = event_get(&h.ev, SPAN_LIT("two"));
+        ck_assert_ptr_nonnull(f);
+        ck_assert_msg(f->value.len == strlen(cases[i].two) &&
+                          memcmp(f->value.ptr, cases[i].two, f->value.len) == 0,
+                      "case %zu: got %zu bytes", i, f->value.len);
+    }
     harness_close(&h);
 }
 END_TEST
@@ -434,7 +463,8 @@ check_regex_suite(void)
 
     tc = tcase_create("utf8");
     tcase_add_test(tc, utf8_lines_use_character_semantics);
-    tcase_add_test(tc, invalid_utf8_line_matches_without_error);
+    tcase_add_test(tc, invalid_utf8_line_matches_byte_by_byte);
+    tcase_add_test(tc, utf8_validity_decides_character_or_byte_semantics);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("init");

@@ -83,17 +83,18 @@ const char *patterns_name(const struct patterns *lib, size_t i);
 const char *patterns_get(const struct patterns *lib, const char *name);
 
 /*
- * Expands a grok pattern into one regex: %{NAME} becomes a non-capturing
- * group, %{NAME:field} and %{NAME:field:type} a capture of field (dotted,
+ * Expands a grok pattern into one regex. %{NAME} becomes a non-capturing
+ * group; %{NAME:field} and %{NAME:field:type} a capture of field (dotted,
  * or Logstash's [a][b] form; type int, integer, long, float, double, bool,
- * boolean or string, converted as convert.h says), and (?<name>...) groups, in
- * the pattern or in any definition it uses, captures of the field name. %{ that
- * does not begin a reference is an error (write %\{ for the text). Named
- * back-references are not supported, since groups are renamed g1, g2, ... what
- * names the pattern in messages ("pattern", "patterns[1]"). Returns 0, or
- * -EINVAL with err filled: undefined patterns, cycles, bad references, or an
- * expansion larger than PATTERNS_MAX_EXPANSION_BYTES. The library keeps
- * expansions without captures to reuse them.
+ * boolean or string, converted as convert.h says); (?<name>...) groups, in
+ * the pattern or in any definition it uses, captures of the field name.
+ * A %{ that does not begin a reference is an error (write %\{ for the
+ * text). Groups are renamed g1, g2, ..., so named back-references are not
+ * supported. `what` names the pattern in messages ("pattern",
+ * "patterns[1]"). Returns 0, or -EINVAL with err filled: undefined
+ * patterns, cycles, bad references, or an expansion larger than
+ * PATTERNS_MAX_EXPANSION_BYTES. The library keeps expansions that make no
+ * capture, to reuse them.
  */
 int patterns_expand(struct patterns *lib, const char *pattern, const char *what,
                     struct patterns_expansion *out, struct errbuf *err);

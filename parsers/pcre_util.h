@@ -51,8 +51,8 @@ struct pcre_util_code {
  * counts such as .{3} are in bytes on those lines only.
  */
 struct pcre_util_pattern {
-    struct pcre_util_code utf;   /* the reference form */
-    struct pcre_util_code ascii; /* for pure-ASCII lines, if it compiled */
+    struct pcre_util_code utf;          /* the reference form */
+    struct pcre_util_code ascii;        /* byte mode, if it compiled */
     struct pcre_util_capture *captures; /* owned */
     size_t ncaptures;
     char *note; /* owned: "pattern N", for --explain */

@@ -39,18 +39,6 @@ gzip_zfree(voidpf opaque, voidpf p)
     free(p);
 }
 
-/* Maps a zlib failure to an errno, logging zlib's message once per g. */
-static int
-gzip_fail(struct gzip_enc *g, const char *what, int zrc)
-{
-    if (!g->logged) {
-        g->logged = true;
-        log_error("gzip", "%s: %s%s%s", what, zError(zrc),
-                  g->zs.msg ? ": " : "", g->zs.msg ? g->zs.msg : "");
-    }
-    return zrc == Z_MEM_ERROR ? -ENOMEM : -EIO;
-}
-
 int
 gzip_enc_init(struct gzip_enc *g, int level)
 {
@@ -58,45 +46,34 @@ gzip_enc_init(struct gzip_enc *g, int level)
     if (level < 0 || level > 9)
         return -EINVAL;
     g->level = level;
-    g->zs.zalloc = gzip_zalloc;
-    g->zs.zfree = gzip_zfree;
-    int zrc = deflateInit2(&g->zs, level, Z_DEFLATED,
-                           GZIP_WINDOW_BITS + GZIP_WRAPPER_GZIP, GZIP_MEM_LEVEL,
-                           Z_DEFAULT_STRATEGY);
-    if (zrc != Z_OK)
-        return gzip_fail(g, "deflateInit2", zrc);
-    return 0;
+    /* xalloc_init made libdeflate use xmalloc: NULL means a bad level. */
+    g->c = libdeflate_alloc_compressor(level);
+    return g->c ? 0 : -EINVAL;
 }
 
 void
 gzip_enc_fini(struct gzip_enc *g)
 {
-    if (g->zs.state != NULL)
-        deflateEnd(&g->zs);
-    g->zs.state = NULL;
+    libdeflate_free_compressor(g->c);
+    g->c = NULL;
 }
 
 int
 gzip_compress(struct gzip_enc *g, const char *in, size_t len, struct buf *out)
 {
-    int zrc = deflateReset(&g->zs);
-    if (zrc != Z_OK)
-        return gzip_fail(g, "deflateReset", zrc);
-    if (len > UINT_MAX / 2) /* avail_in and avail_out are uInt */
-        return -E2BIG;
-    uLong bound = deflateBound(&g->zs, (uLong)len);
+    size_t bound = libdeflate_gzip_compress_bound(g->c, len);
     int rc = buf_reserve(out, bound);
     if (rc < 0)
         return rc;
-
-    g->zs.next_in = (Bytef *)(uintptr_t)in; /* zlib never writes to it */
-    g->zs.avail_in = (uInt)len;
-    g->zs.next_out = (Bytef *)out->data + out->len;
-    g->zs.avail_out = (uInt)bound;
-    zrc = deflate(&g->zs, Z_FINISH);
-    if (zrc != Z_STREAM_END)
-        return gzip_fail(g, "deflate", zrc == Z_OK ? Z_BUF_ERROR : zrc);
-    out->len += bound - g->zs.avail_out;
+    size_t n =
+        libdeflate_gzip_compress(g->c, in, len, out->data + out->len, bound);
+    if (n == 0) { /* cannot happen with the bound's room */
+        if (!g->logged)
+            log_error("gzip", "libdeflate_gzip_compress failed");
+        g->logged = true;
+        return -EIO;
+    }
+    out->len += n;
     out->data[out->len] = '\0'; /* buf keeps room for it */
     return 0;
 }

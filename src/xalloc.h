@@ -8,7 +8,8 @@
 
 #include <stddef.h>
 
-/* Installs the wrappers as jansson's allocators; call before any thread. */
+/* Installs the wrappers as jansson's and libdeflate's allocators; call
+ * before any thread starts. */
 void xalloc_init(void);
 
 void *xmalloc(size_t size);

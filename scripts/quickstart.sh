@@ -6,8 +6,7 @@
 # the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-logship=${LOGSHIP:-./logship}
-[ -x "$logship" ] || logship=build/logship
+logship=${LOGSHIP:-build/logship}
 state=$(mktemp -d)
 cleanup() {
     [ -f "$state/pid" ] && tests/opensearch/opensearch stop "$state" >/dev/null 2>&1

@@ -16,7 +16,6 @@
 
 #include "bulk_response.h"
 #include "deadletter.h"
-#include "dlq.h"
 #include "es_int.h"
 #include "gzip.h"
 #include "log.h"
@@ -212,7 +211,7 @@ es_send_dead_letter(struct es_send *s, struct batch *b, size_t i, int status,
     json_t *log = json_object_get(j, "log");
     const char *path = json_string_value(
         json_object_get(json_object_get(log, "file"), "path"));
-    struct dlq_entry e = {
+    struct deadletter_entry e = {
         .time_ns = timeutil_wall_ns(),
         .index = index,
         .status = status,
@@ -225,7 +224,7 @@ es_send_dead_letter(struct es_send *s, struct batch *b, size_t i, int status,
         .offset = (uint64_t)json_integer_value(json_object_get(log, "offset")),
     };
     buf_reset(&s->line);
-    dlq_format(&s->enc, &s->line, &e);
+    deadletter_format(&s->enc, &s->line, &e);
     json_decref(j);
     int rc;
     int failures = 0;

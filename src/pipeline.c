@@ -167,19 +167,26 @@ pipeline_needs_dlq(const struct pipeline *p)
 void
 pipeline_dead_letter(struct pipeline *p, struct worker *w, const char *stage)
 {
-    struct buf rec;
+    struct buf doc, rec;
+    buf_init(&doc, 0);
     buf_init(&rec, 0);
-    buf_append_str(&rec, "{\"@timestamp\":");
-    ndjson_write_time(&w->enc, &rec, timeutil_wall_ns());
-    buf_append_str(&rec, ",\"error\":{\"type\":\"parse_failure\","
-                         "\"reason\":");
+    ndjson_write_event(&w->enc, &doc, &w->ev);
     char reason[160];
-    int n = snprintf(reason, sizeof(reason), "stage %s did not match", stage);
-    ndjson_write_string(&rec, reason, (size_t)n);
-    buf_append_str(&rec, "},\"document\":");
-    ndjson_write_event(&w->enc, &rec, &w->ev);
-    buf_truncate(&rec, rec.len - 1); /* the document's newline */
-    buf_append_str(&rec, "}\n");
+    snprintf(reason, sizeof(reason), "stage %s did not match", stage);
+    const struct field *path = event_get(&w->ev, SPAN_LIT("log.file.path"));
+    struct deadletter_entry e = {
+        .time_ns = p->opts.read_time_ns
+                       ? p->opts.read_time_ns /* parse --read-time */
+                       : timeutil_wall_ns(),
+        .error_type = "parse_failure",
+        .error_reason = reason,
+        .document = doc.data,
+        .document_len = doc.len,
+        .path = path ? path->value.ptr : NULL,
+        .path_len = path ? path->value.len : 0,
+        .offset = w->ev.offset,
+    };
+    deadletter_format(&w->enc, &rec, &e);
     metrics_add(&metrics.events_dead, 1);
     if (p->dlq == NULL) { /* logship parse: show it instead */
         struct batch *b = w->batch;
@@ -196,6 +203,7 @@ pipeline_dead_letter(struct pipeline *p, struct worker *w, const char *stage)
         }
     }
     buf_fini(&rec);
+    buf_fini(&doc);
 }
 
 static void

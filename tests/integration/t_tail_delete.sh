@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Deleted files and reused inodes.
+#  1. A file deleted while logship reads it (small reads, few chunks, so the
+#     delete comes mid-file): all its lines arrive, then logship closes it
+#     (no descriptor left on the deleted file).
+#  2. Inode reuse while running: a file is deleted, logship closes it, and a
+#     new file that got the same inode number (checked with stat -c %i;
+#     candidates are made outside the glob and renamed in) is read from 0,
+#     including when its first KiB is the same as the old file's.
+#  3. Inode reuse while stopped: the registry holds the old file's offset;
+#     the new file with the same inode is read from 0 at the next start.
+# shellcheck source-path=SCRIPTDIR source=tail_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/tail_lib.sh"
+
+tail_init
+logs=$T/logs
+tail_conf "$T/c.yml" -s 'read_buffer_size: 4KiB' -s 'chunks: 2' "$logs/*.log"
+
+# open_deleted: the number of descriptors logship holds on deleted files
+open_deleted() {
+	find "/proc/$LS_PID/fd" -lname '*(deleted)' 2>/dev/null | wc -l
+}
+no_open_deleted() { [[ $(open_deleted) == 0 ]]; }
+
+# same_inode INO: prints a new file in $logs (not matching *.log) that got
+# inode INO; makes up to 50 candidates, keeping the misses so they are not
+# handed out again
+same_inode() {
+	local ino=$1 k c
+	for ((k = 0; k < 50; k++)); do
+		c=$logs/cand.$k.tmp
+		: >"$c"
+		if [[ $(stat -c %i "$c") == "$ino" ]]; then
+			printf '%s\n' "$c"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# ---- 1. delete while reading
+# (documents of one file may be out of order in the output: two workers)
+n=100000
+write_numbered "$logs/big.log" 1 $n 30
+ls_start "$T/c.yml"
+wait_lines 1 30
+rm "$logs/big.log"
+note "deleted big.log with $(out_lines) of $n lines shipped"
+wait_lines $n 60
+tail_py numbered "$OUT" $n
+wait_log 'big.log: rotated away and read to its end; closing' 30
+wait_until 10 no_open_deleted || fail "logship still holds $(open_deleted) deleted files"
+
+# ---- 2. inode reuse while running
+write_numbered "$logs/a.log" 1 1000 10
+wait_lines $((n + 1000)) 30
+ino=$(stat -c %i "$logs/a.log")
+rm "$logs/a.log"
+wait_log 'a.log: rotated away and read to its end; closing' 30
+wait_until 10 no_open_deleted || fail "logship still holds a.log open after closing it"
+cand=$(same_inode "$ino") || fail "no new file got inode $ino in 50 tries"
+# the same first 200 lines (the fingerprint's bytes), then other lines,
+# longer than the old file: only the hash before the old offset tells
+write_numbered "$cand" 1 200 10
+python3 -c 'import sys; open(sys.argv[1], "a").write("".join("reuse %d\n" % i for i in range(1, 2001)))' "$cand"
+mv "$cand" "$logs/a.log"
+note "a.log re-created with inode $ino"
+wait_lines $((n + 1000 + 2200)) 30
+ls_stop
+python3 - "$OUT" "$logs/a.log" $((n + 1000)) <<'PY' || fail "inode reuse while running"
+import json, sys
+docs = [json.loads(l) for l in open(sys.argv[1])][int(sys.argv[3]):]
+data = open(sys.argv[2], "rb").read()
+want, off = [], 0
+for line in data.split(b"\n")[:-1]:
+    want.append((line.decode(), off))
+    off += len(line) + 1
+got = sorted(((d["message"], d["log"]["offset"]) for d in docs), key=lambda x: x[1])
+if got != want:
+    sys.exit("%d documents after the reuse, want %d; first %r, want %r" % (len(got), len(want), got[:2], want[:2]))
+PY
+rm -f "$logs"/cand.*.tmp
+
+# ---- 3. inode reuse while logship is stopped
+before=$(out_lines)
+ino=$(stat -c %i "$logs/a.log")
+rm "$logs/a.log"
+cand=$(same_inode "$ino") || fail "no new file got inode $ino in 50 tries"
+python3 -c 'import sys; open(sys.argv[1], "w").write("".join("stopped %d\n" % i for i in range(1, 101)))' "$cand"
+mv "$cand" "$logs/a.log"
+rm -f "$logs"/cand.*.tmp
+ls_start "$T/c.yml"
+wait_lines $((before + 100)) 30
+ls_stop
+python3 - "$OUT" "$before" <<'PY' || fail "inode reuse while stopped"
+import json, sys
+docs = [json.loads(l) for l in open(sys.argv[1])][int(sys.argv[2]):]
+got = sorted(((d["message"], d["log"]["offset"]) for d in docs), key=lambda x: x[1])
+want = [("stopped %d" % i, sum(len("stopped %d\n" % j) for j in range(1, i))) for i in range(1, 101)]
+if got != want:
+    sys.exit("after restart: %d documents, first %r; want %d from %r" % (len(got), got[:2], len(want), want[0]))
+PY
+echo ok

@@ -52,52 +52,69 @@ struct gen {
     bool marker;        /* rate mode: add lsbt= to every line */
 };
 
-static const char *const gen_users[] = {
-    "alice",  "bob",    "carol", "dave",    "erin",       "frank", "grace",
-    "heidi",  "ivan",   "judy",  "mallory", "oscar",      "peggy", "trent",
-    "victor", "walter", "admin", "deploy",  "svc-backup", "j.doe",
+/* A string with its length, so no strlen per line. */
+struct gen_s {
+    const char *p;
+    size_t n;
+};
+#define S(lit)                                                                 \
+    {                                                                          \
+        lit, sizeof(lit) - 1                                                   \
+    }
+
+static const struct gen_s gen_users[] = {
+    S("alice"),   S("bob"),   S("carol"),  S("dave"),       S("erin"),
+    S("frank"),   S("grace"), S("heidi"),  S("ivan"),       S("judy"),
+    S("mallory"), S("oscar"), S("peggy"),  S("trent"),      S("victor"),
+    S("walter"),  S("admin"), S("deploy"), S("svc-backup"), S("j.doe"),
 };
 
 /* Weighted: 80 GET, 12 POST, 3 HEAD, 2 PUT, 2 DELETE, 1 OPTIONS. */
-static const char *const gen_methods[] = {"GET", "POST",   "HEAD",
-                                          "PUT", "DELETE", "OPTIONS"};
+static const struct gen_s gen_methods[] = {
+    S("GET"), S("POST"), S("HEAD"), S("PUT"), S("DELETE"), S("OPTIONS"),
+};
 static const unsigned gen_method_cum[] = {80, 92, 95, 97, 99, 100};
 
 /* Path shapes: a prefix, then (kind 1) a number, or (kind 2) hex + suffix. */
 static const struct {
-    const char *prefix;
-    const char *suffix;
+    struct gen_s prefix;
+    struct gen_s suffix;
     int kind;
 } gen_sections[] = {
-    {"/", "", 0},
-    {"/index.html", "", 0},
-    {"/api/v1/users/", "", 1},
-    {"/api/v1/orders/", "", 1},
-    {"/api/v2/search", "", 0},
-    {"/static/js/app.", ".js", 2},
-    {"/static/css/main.", ".css", 2},
-    {"/images/product-", ".png", 2},
-    {"/blog/2024/", "", 1},
-    {"/products/", "", 1},
-    {"/cart", "", 0},
-    {"/checkout", "", 0},
-    {"/login", "", 0},
-    {"/logout", "", 0},
-    {"/wp-login.php", "", 0},
-    {"/favicon.ico", "", 0},
-    {"/robots.txt", "", 0},
-    {"/health", "", 0},
-    {"/assets/fonts/inter-", ".woff2", 2},
-    {"/docs/guide/", "", 1},
+    {S("/"), S(""), 0},
+    {S("/index.html"), S(""), 0},
+    {S("/api/v1/users/"), S(""), 1},
+    {S("/api/v1/orders/"), S(""), 1},
+    {S("/api/v2/search"), S(""), 0},
+    {S("/static/js/app."), S(".js"), 2},
+    {S("/static/css/main."), S(".css"), 2},
+    {S("/images/product-"), S(".png"), 2},
+    {S("/blog/2024/"), S(""), 1},
+    {S("/products/"), S(""), 1},
+    {S("/cart"), S(""), 0},
+    {S("/checkout"), S(""), 0},
+    {S("/login"), S(""), 0},
+    {S("/logout"), S(""), 0},
+    {S("/wp-login.php"), S(""), 0},
+    {S("/favicon.ico"), S(""), 0},
+    {S("/robots.txt"), S(""), 0},
+    {S("/health"), S(""), 0},
+    {S("/assets/fonts/inter-"), S(".woff2"), 2},
+    {S("/docs/guide/"), S(""), 1},
 };
 
-static const char *const gen_words[] = {
-    "shoes", "laptop", "coffee", "garden", "bike",   "camera", "lamp",
-    "desk",  "phone",  "jacket", "tent",   "guitar", "kettle", "watch",
-    "books", "chair",  "router", "socks",  "paint",  "drill",
+static const struct gen_s gen_words[] = {
+    S("shoes"),  S("laptop"), S("coffee"), S("garden"), S("bike"),
+    S("camera"), S("lamp"),   S("desk"),   S("phone"),  S("jacket"),
+    S("tent"),   S("guitar"), S("kettle"), S("watch"),  S("books"),
+    S("chair"),  S("router"), S("socks"),  S("paint"),  S("drill"),
 };
 
-static const char *const gen_protocols[] = {"HTTP/1.1", "HTTP/1.0", "HTTP/2.0"};
+static const struct gen_s gen_protocols[] = {
+    S("HTTP/1.1"),
+    S("HTTP/1.0"),
+    S("HTTP/2.0"),
+};
 
 /* Weighted statuses: the cumulative weights are out of 1000. */
 static const unsigned gen_statuses[] = {200, 304, 301, 302, 404, 206,
@@ -105,39 +122,45 @@ static const unsigned gen_statuses[] = {200, 304, 301, 302, 404, 206,
 static const unsigned gen_status_cum[] = {760, 840, 860, 890, 950, 960,
                                           975, 983, 990, 997, 1000};
 
-static const char *const gen_referrers[] = {
-    "https://www.example.com/",
-    "https://www.example.com/products/",
-    "https://www.google.com/search?q=",
-    "https://duckduckgo.com/?q=",
-    "https://news.ycombinator.com/item?id=",
-    "https://www.bing.com/search?q=",
-    "https://t.co/",
-    "android-app://com.google.android.gm/",
+/* Referrers: kind 1 ends with a word, 2 with an item id, 3 with a number. */
+static const struct {
+    struct gen_s url;
+    int kind;
+} gen_referrers[] = {
+    {S("https://www.example.com/"), 3},
+    {S("https://www.example.com/products/"), 3},
+    {S("https://www.google.com/search?q="), 1},
+    {S("https://duckduckgo.com/?q="), 1},
+    {S("https://news.ycombinator.com/item?id="), 2},
+    {S("https://www.bing.com/search?q="), 1},
+    {S("https://t.co/"), 3},
+    {S("android-app://com.google.android.gm/"), 3},
 };
 
-static const char *const gen_agents[] = {
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, "
-    "like Gecko) Chrome/124.0.0.0 Safari/537.36",
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 "
-    "(KHTML, like Gecko) Version/17.4.1 Safari/605.1.15",
-    "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0",
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) "
-    "AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 "
-    "Safari/604.1",
-    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, "
-    "like Gecko) Chrome/124.0.6367.82 Mobile Safari/537.36",
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, "
-    "like Gecko) Chrome/124.0.0.0 Safari/537.36 Edg/124.0.2478.67",
-    "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
-    "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
-    "curl/8.5.0",
-    "python-requests/2.31.0",
-    "Go-http-client/1.1",
-    "Prometheus/2.51.0",
-    "Wget/1.21.4",
-    "Mozilla/5.0 (compatible; \\\"ScannerBot\\\" v1.0)",
-    "-",
+static const struct gen_s gen_agents[] = {
+    S("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, "
+      "like Gecko) Chrome/124.0.0.0 Safari/537.36"),
+    S("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 "
+      "(KHTML, like Gecko) Version/17.4.1 Safari/605.1.15"),
+    S("Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0"),
+    S("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) "
+      "AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 "
+      "Safari/604.1"),
+    S("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, "
+      "like Gecko) Chrome/124.0.6367.82 Mobile Safari/537.36"),
+    S("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, "
+      "like Gecko) Chrome/124.0.0.0 Safari/537.36 Edg/124.0.2478.67"),
+    S("Mozilla/5.0 (compatible; Googlebot/2.1; "
+      "+http://www.google.com/bot.html)"),
+    S("Mozilla/5.0 (compatible; bingbot/2.0; "
+      "+http://www.bing.com/bingbot.htm)"),
+    S("curl/8.5.0"),
+    S("python-requests/2.31.0"),
+    S("Go-http-client/1.1"),
+    S("Prometheus/2.51.0"),
+    S("Wget/1.21.4"),
+    S("Mozilla/5.0 (compatible; \\\"ScannerBot\\\" v1.0)"),
+    S("-"),
 };
 
 #define GEN_NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -174,14 +197,17 @@ gen_weighted(struct gen *g, const unsigned *cum, size_t n)
     return i;
 }
 
-/* Appends a string; returns the new end. */
+/* Appends a table string; returns the new end. */
 static inline char *
-gen_str(char *p, const char *s)
+gen_str(char *p, const struct gen_s *s)
 {
-    size_t n = strlen(s);
-    memcpy(p, s, n);
-    return p + n;
+    memcpy(p, s->p, s->n);
+    return p + s->n;
 }
+
+/* Appends a string literal; returns the new end. */
+#define GEN_LIT(p, lit)                                                        \
+    (memcpy((p), (lit), sizeof(lit) - 1), (p) + sizeof(lit) - 1)
 
 /* Appends v in decimal; returns the new end. */
 static char *
@@ -228,14 +254,14 @@ gen_client(struct gen *g, char *p)
         }
         return p;
     }
-    static const char *const prefixes[] = {
-        "2001:db8:", "2a02:1205:", "2600:1f18:", "fe80::"};
-    const char *pre = prefixes[(r >> 8) & 3];
+    static const struct gen_s prefixes[] = {S("2001:db8:"), S("2a02:1205:"),
+                                            S("2600:1f18:"), S("fe80::")};
+    const struct gen_s *pre = &prefixes[(r >> 8) & 3];
     p = gen_str(p, pre);
     uint64_t r2 = gen_next(g);
-    if (pre[strlen(pre) - 2] != ':') { /* not already compressed */
+    if (pre->p[pre->n - 2] != ':') { /* not already compressed */
         p = gen_hex(p, (uint32_t)(r2 & 0xffff));
-        p = gen_str(p, "::");
+        p = GEN_LIT(p, "::");
     }
     p = gen_hex(p, (uint32_t)((r2 >> 16) & 0xffff));
     *p++ = ':';
@@ -248,26 +274,26 @@ gen_path(struct gen *g, char *p)
 {
     uint64_t r = gen_next(g);
     size_t i = r % GEN_NELEM(gen_sections);
-    p = gen_str(p, gen_sections[i].prefix);
+    p = gen_str(p, &gen_sections[i].prefix);
     if (gen_sections[i].kind == 1)
         p = gen_u64(p, (r >> 8) % 100000);
     else if (gen_sections[i].kind == 2)
-        p = gen_str(gen_hex(p, (uint32_t)(r >> 16)), gen_sections[i].suffix);
+        p = gen_str(gen_hex(p, (uint32_t)(r >> 16)), &gen_sections[i].suffix);
     switch ((r >> 48) % 10) {
     case 0:
     case 1:
-        p = gen_str(p, "?q=");
-        p = gen_str(p, gen_words[(r >> 52) % GEN_NELEM(gen_words)]);
-        p = gen_str(p, "&page=");
+        p = GEN_LIT(p, "?q=");
+        p = gen_str(p, &gen_words[(r >> 52) % GEN_NELEM(gen_words)]);
+        p = GEN_LIT(p, "&page=");
         return gen_u64(p, 1 + (r >> 56) % 20);
     case 2:
-        p = gen_str(p, "?id=");
+        p = GEN_LIT(p, "?id=");
         return gen_u64(p, (r >> 24) & 0xffffff);
     case 3:
-        p = gen_str(p, "?utm_source=newsletter&utm_medium=email&utm_campaign=");
-        return gen_str(p, gen_words[(r >> 52) % GEN_NELEM(gen_words)]);
+        p = GEN_LIT(p, "?utm_source=newsletter&utm_medium=email&utm_campaign=");
+        return gen_str(p, &gen_words[(r >> 52) % GEN_NELEM(gen_words)]);
     case 4:
-        p = gen_str(p, "?session=");
+        p = GEN_LIT(p, "?session=");
         r = gen_next(g);
         p = gen_hex(p, (uint32_t)r);
         return gen_hex(p, (uint32_t)(r >> 32));
@@ -282,17 +308,17 @@ gen_referrer(struct gen *g, char *p)
 {
     uint64_t r = gen_next(g);
     if (r % 10 < 4)
-        return gen_str(p, "-");
-    const char *ref = gen_referrers[(r >> 8) % GEN_NELEM(gen_referrers)];
-    p = gen_str(p, ref);
-    size_t n = strlen(ref);
-    if (n > 3 && strcmp(ref + n - 3, "id=") == 0)
+        return GEN_LIT(p, "-");
+    size_t i = (r >> 8) % GEN_NELEM(gen_referrers);
+    p = gen_str(p, &gen_referrers[i].url);
+    switch (gen_referrers[i].kind) {
+    case 1:
+        return gen_str(p, &gen_words[(r >> 16) % GEN_NELEM(gen_words)]);
+    case 2:
         return gen_u64(p, 30000000 + (r >> 24) % 1000000);
-    if (ref[n - 1] == '=')
-        return gen_str(p, gen_words[(r >> 16) % GEN_NELEM(gen_words)]);
-    if (ref[n - 1] == '/' && ref[n - 2] != '/')
+    default:
         return gen_u64(p, (r >> 24) % 1000);
-    return p;
+    }
 }
 
 /* Refreshes the cached date text when the current second changed. */
@@ -309,7 +335,8 @@ gen_date(struct gen *g, int64_t sec)
     *p++ = (char)('0' + tm.tm_mday / 10);
     *p++ = (char)('0' + tm.tm_mday % 10);
     *p++ = '/';
-    p = gen_str(p, gen_month_names[tm.tm_mon]);
+    memcpy(p, gen_month_names[tm.tm_mon], 3);
+    p += 3;
     *p++ = '/';
     p = gen_u64(p, (uint64_t)tm.tm_year + 1900);
     int f[3] = {tm.tm_hour, tm.tm_min, tm.tm_sec};
@@ -318,7 +345,7 @@ gen_date(struct gen *g, int64_t sec)
         *p++ = (char)('0' + f[i] / 10);
         *p++ = (char)('0' + f[i] % 10);
     }
-    p = gen_str(p, " +0000");
+    p = GEN_LIT(p, " +0000");
     g->date_len = (size_t)(p - g->date);
 }
 
@@ -328,28 +355,29 @@ gen_line(struct gen *g, char *p)
 {
     p = gen_client(g, p);
     uint64_t r = gen_next(g);
-    p = gen_str(p, " - ");
+    p = GEN_LIT(p, " - ");
     if (r % 100 < 85)
         *p++ = '-';
     else
-        p = gen_str(p, gen_users[(r >> 8) % GEN_NELEM(gen_users)]);
-    p = gen_str(p, " [");
+        p = gen_str(p, &gen_users[(r >> 8) % GEN_NELEM(gen_users)]);
+    p = GEN_LIT(p, " [");
     memcpy(p, g->date, g->date_len);
     p += g->date_len;
-    p = gen_str(p, "] \"");
+    p = GEN_LIT(p, "] \"");
     size_t m = gen_weighted(g, gen_method_cum, GEN_NELEM(gen_method_cum));
-    p = gen_str(p, gen_methods[m]);
+    p = gen_str(p, &gen_methods[m]);
     *p++ = ' ';
     char *path = p;
     p = gen_path(g, p);
     if (g->marker) {
-        p = gen_str(p, memchr(path, '?', (size_t)(p - path)) ? "&lsbt="
-                                                             : "?lsbt=");
+        bool has_query = memchr(path, '?', (size_t)(p - path)) != NULL;
+        *p++ = has_query ? '&' : '?';
+        p = GEN_LIT(p, "lsbt=");
         p = gen_u64(p, g->marker_ns);
     }
     *p++ = ' ';
-    p = gen_str(p, gen_protocols[(r >> 16) % 20 == 0 ? 1 + (r >> 24) % 2 : 0]);
-    p = gen_str(p, "\" ");
+    p = gen_str(p, &gen_protocols[(r >> 16) % 20 == 0 ? 1 + (r >> 24) % 2 : 0]);
+    p = GEN_LIT(p, "\" ");
     size_t s = gen_weighted(g, gen_status_cum, GEN_NELEM(gen_status_cum));
     p = gen_u64(p, gen_statuses[s]);
     *p++ = ' ';
@@ -357,11 +385,11 @@ gen_line(struct gen *g, char *p)
         *p++ = '-';
     else
         p = gen_u64(p, (r >> 40) % ((r >> 36) % 4 == 0 ? 2000000 : 40000));
-    p = gen_str(p, " \"");
+    p = GEN_LIT(p, " \"");
     p = gen_referrer(g, p);
-    p = gen_str(p, "\" \"");
-    p = gen_str(p, gen_agents[gen_below(g, GEN_NELEM(gen_agents))]);
-    p = gen_str(p, "\"\n");
+    p = GEN_LIT(p, "\" \"");
+    p = gen_str(p, &gen_agents[gen_below(g, GEN_NELEM(gen_agents))]);
+    p = GEN_LIT(p, "\"\n");
     return p;
 }
 
@@ -428,7 +456,7 @@ static int
 gen_rate_mode(struct gen *g, int fd, uint64_t rate, double duration_s,
               uint64_t *lines, uint64_t *bytes)
 {
-    uint64_t total = (uint64_t)((double)rate * duration_s);
+    uint64_t total = (uint64_t)((double)rate * duration_s + 0.5);
     char *buf = malloc(GEN_BUF_BYTES);
     if (buf == NULL)
         return -ENOMEM;

@@ -87,11 +87,13 @@ grok_load_library(const struct grok_conf *conf, struct patterns *lib,
     return 0;
 }
 
-/* Expands and compiles one grok pattern into set. */
+/* Expands and compiles one grok pattern into set (for
+ * pcre_util_stage_build; arg is the library). */
 static int
-grok_compile(struct pcre_util_set *set, struct patterns *lib,
-             const char *pattern, const char *what, struct errbuf *err)
+grok_compile(void *arg, struct pcre_util_set *set, const char *pattern,
+             const char *what, struct errbuf *err)
 {
+    struct patterns *lib = arg;
     struct patterns_expansion exp;
     int rc = patterns_expand(lib, pattern, what, &exp, err);
     if (rc < 0)
@@ -118,72 +120,20 @@ grok_compile(struct pcre_util_set *set, struct patterns *lib,
     return rc;
 }
 
-/* Compiles pattern or every item of patterns. */
-static int
-grok_compile_all(const struct grok_conf *conf, struct pcre_util_set *set,
-                 struct patterns *lib, struct errbuf *err)
-{
-    if (conf->pattern != NULL)
-        return grok_compile(set, lib, conf->pattern, "pattern", err);
-    for (size_t i = 0; i < conf->patterns.count; i++) {
-        char what[32];
-        snprintf(what, sizeof(what), "patterns[%zu]", i);
-        int rc = grok_compile(set, lib, conf->patterns.items[i], what, err);
-        if (rc < 0)
-            return rc;
-    }
-    return 0;
-}
-
 static int
 grok_init(struct stage *st, struct errbuf *err)
 {
     const struct grok_conf *conf = st->conf;
-    if ((conf->pattern != NULL) == (conf->patterns.count > 0))
-        return errbuf_set(err, "give exactly one of pattern and patterns");
-    struct patterns *lib = patterns_create();
-    struct pcre_util_set *set = xmalloc(sizeof(*set));
-    pcre_util_init(set, conf->field, st->name);
-    int rc = grok_load_library(conf, lib, err);
-    if (rc == 0)
-        rc = grok_compile_all(conf, set, lib, err);
-    patterns_destroy(lib);
-    if (rc < 0) {
-        pcre_util_fini(set);
-        free(set);
+    int rc = pcre_util_check_patterns(conf->pattern, &conf->patterns, err);
+    if (rc < 0)
         return rc;
-    }
-    st->state = set;
-    return 0;
-}
-
-static void *
-grok_worker_new(const struct stage *st)
-{
-    return pcre_util_worker_create(st->state);
-}
-
-static void
-grok_worker_free(void *worker)
-{
-    pcre_util_worker_destroy(worker);
-}
-
-static enum stage_status
-grok_apply(const struct stage *st, void *worker, struct event *ev,
-           struct stage_ctx *ctx)
-{
-    return pcre_util_apply(st->state, worker, ev, ctx);
-}
-
-static void
-grok_fini(struct stage *st)
-{
-    if (st->state == NULL)
-        return;
-    pcre_util_fini(st->state);
-    free(st->state);
-    st->state = NULL;
+    struct patterns *lib = patterns_create();
+    rc = grok_load_library(conf, lib, err);
+    if (rc == 0)
+        rc = pcre_util_stage_build(st, conf->field, conf->pattern,
+                                   &conf->patterns, grok_compile, lib, err);
+    patterns_destroy(lib);
+    return rc;
 }
 
 const struct stage_type stage_grok = {
@@ -193,8 +143,8 @@ const struct stage_type stage_grok = {
     .summary = "Logstash-style %{NAME:field:type} patterns from the built-in "
                "library, pattern files and the config",
     .init = grok_init,
-    .worker_new = grok_worker_new,
-    .worker_free = grok_worker_free,
-    .apply = grok_apply,
-    .fini = grok_fini,
+    .worker_new = pcre_util_stage_worker_new,
+    .worker_free = pcre_util_stage_worker_free,
+    .apply = pcre_util_stage_apply,
+    .fini = pcre_util_stage_fini,
 };

@@ -19,6 +19,7 @@
 #include "xalloc.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef __SSE2__
@@ -327,4 +328,71 @@ pcre_util_apply(const struct pcre_util_set *set, struct pcre_util_worker *w,
         return STAGE_OK;
     }
     return STAGE_NO_MATCH;
+}
+
+int
+pcre_util_check_patterns(const char *pattern, const struct strlist *patterns,
+                         struct errbuf *err)
+{
+    if ((pattern != NULL) == (patterns->count > 0))
+        return errbuf_set(err, "give exactly one of pattern and patterns");
+    return 0;
+}
+
+int
+pcre_util_stage_build(struct stage *st, const char *field, const char *pattern,
+                      const struct strlist *patterns,
+                      int (*compile)(void *arg, struct pcre_util_set *set,
+                                     const char *pattern, const char *what,
+                                     struct errbuf *err),
+                      void *arg, struct errbuf *err)
+{
+    struct pcre_util_set *set = xmalloc(sizeof(*set));
+    pcre_util_init(set, field, st->name);
+    int rc = 0;
+    if (pattern != NULL) {
+        rc = compile(arg, set, pattern, "pattern", err);
+    } else {
+        for (size_t i = 0; i < patterns->count && rc == 0; i++) {
+            char what[32];
+            snprintf(what, sizeof(what), "patterns[%zu]", i);
+            rc = compile(arg, set, patterns->items[i], what, err);
+        }
+    }
+    if (rc < 0) {
+        pcre_util_fini(set);
+        free(set);
+        return rc;
+    }
+    st->state = set;
+    return 0;
+}
+
+void *
+pcre_util_stage_worker_new(const struct stage *st)
+{
+    return pcre_util_worker_create(st->state);
+}
+
+void
+pcre_util_stage_worker_free(void *worker)
+{
+    pcre_util_worker_destroy(worker);
+}
+
+enum stage_status
+pcre_util_stage_apply(const struct stage *st, void *worker, struct event *ev,
+                      struct stage_ctx *ctx)
+{
+    return pcre_util_apply(st->state, worker, ev, ctx);
+}
+
+void
+pcre_util_stage_fini(struct stage *st)
+{
+    if (st->state == NULL)
+        return;
+    pcre_util_fini(st->state);
+    free(st->state);
+    st->state = NULL;
 }

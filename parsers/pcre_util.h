@@ -2,7 +2,8 @@
  * What the regex and grok stages share: compiling PCRE2 patterns (UTF-8
  * with invalid input allowed, JIT when available), the table that maps
  * capture groups to dotted field names and types, per-worker match data
- * and JIT stacks, and applying the patterns to an event (first match wins).
+ * and JIT stacks, applying the patterns to an event (first match wins),
+ * and the stage callbacks built on these, from init to fini.
  * A pcre_util_set is built once by a stage's init on the main thread and
  * is read-only afterwards; workers share it and each has its own
  * pcre_util_worker. Applying never allocates: converted values go to the
@@ -114,5 +115,38 @@ void pcre_util_worker_destroy(struct pcre_util_worker *w);
 enum stage_status pcre_util_apply(const struct pcre_util_set *set,
                                   struct pcre_util_worker *w, struct event *ev,
                                   struct stage_ctx *ctx);
+
+/*
+ * Fails with "give exactly one of pattern and patterns" unless exactly one
+ * of pattern (may be NULL) and patterns (may be empty) is given.
+ */
+int pcre_util_check_patterns(const char *pattern,
+                             const struct strlist *patterns,
+                             struct errbuf *err);
+
+/*
+ * Builds st->state: a set matching field, into which compile adds pattern,
+ * or else each item of patterns in order, given as what "pattern" or
+ * "patterns[N]" for its messages. compile returns 0, or a negative errno
+ * with err filled; then the set is freed, st->state is left alone and that
+ * error is returned. arg is passed to compile.
+ */
+int pcre_util_stage_build(struct stage *st, const char *field,
+                          const char *pattern, const struct strlist *patterns,
+                          int (*compile)(void *arg, struct pcre_util_set *set,
+                                         const char *pattern, const char *what,
+                                         struct errbuf *err),
+                          void *arg, struct errbuf *err);
+
+/* The stage type callbacks once pcre_util_stage_build made st->state. */
+void *pcre_util_stage_worker_new(const struct stage *st);
+/* Frees a worker made by pcre_util_stage_worker_new. */
+void pcre_util_stage_worker_free(void *worker);
+/* Applies the set in st->state to ev (see pcre_util_apply). */
+enum stage_status pcre_util_stage_apply(const struct stage *st, void *worker,
+                                        struct event *ev,
+                                        struct stage_ctx *ctx);
+/* Frees st->state and sets it to NULL; a NULL state is a no-op. */
+void pcre_util_stage_fini(struct stage *st);
 
 #endif

@@ -16,7 +16,6 @@
 #include "pcre_util.h"
 #include "xalloc.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -189,81 +188,36 @@ regex_check_keys(const struct regex_conf *conf, const struct pcre_util_set *set,
     return 0;
 }
 
-/* Compiles every pattern and maps its groups. */
+/* Compiles one regex into set and maps its named groups (for
+ * pcre_util_stage_build; arg is the conf). */
 static int
-regex_compile_all(const struct regex_conf *conf, struct pcre_util_set *set,
-                  struct errbuf *err)
+regex_compile(void *arg, struct pcre_util_set *set, const char *re,
+              const char *what, struct errbuf *err)
 {
-    if (conf->pattern != NULL) {
-        int rc = pcre_util_compile(set, conf->pattern, strlen(conf->pattern),
-                                   "pattern", err);
-        if (rc < 0)
-            return rc;
-        regex_map_groups(conf, set, (size_t)rc);
-        return 0;
-    }
-    for (size_t i = 0; i < conf->patterns.count; i++) {
-        char what[32];
-        snprintf(what, sizeof(what), "patterns[%zu]", i);
-        const char *re = conf->patterns.items[i];
-        int rc = pcre_util_compile(set, re, strlen(re), what, err);
-        if (rc < 0)
-            return rc;
-        regex_map_groups(conf, set, (size_t)rc);
-    }
+    const struct regex_conf *conf = arg;
+    int rc = pcre_util_compile(set, re, strlen(re), what, err);
+    if (rc < 0)
+        return rc;
+    regex_map_groups(conf, set, (size_t)rc);
     return 0;
 }
 
 static int
 regex_init(struct stage *st, struct errbuf *err)
 {
-    const struct regex_conf *conf = st->conf;
-    if ((conf->pattern != NULL) == (conf->patterns.count > 0))
-        return errbuf_set(err, "give exactly one of pattern and patterns");
-    int rc = regex_check_types(conf, err);
+    struct regex_conf *conf = st->conf;
+    int rc = pcre_util_check_patterns(conf->pattern, &conf->patterns, err);
+    if (rc == 0)
+        rc = regex_check_types(conf, err);
+    if (rc == 0)
+        rc = pcre_util_stage_build(st, conf->field, conf->pattern,
+                                   &conf->patterns, regex_compile, conf, err);
     if (rc < 0)
         return rc;
-    struct pcre_util_set *set = xmalloc(sizeof(*set));
-    pcre_util_init(set, conf->field, st->name);
-    rc = regex_compile_all(conf, set, err);
-    if (rc == 0)
-        rc = regex_check_keys(conf, set, err);
-    if (rc < 0) {
-        pcre_util_fini(set);
-        free(set);
-        return rc;
-    }
-    st->state = set;
-    return 0;
-}
-
-static void *
-regex_worker_new(const struct stage *st)
-{
-    return pcre_util_worker_create(st->state);
-}
-
-static void
-regex_worker_free(void *worker)
-{
-    pcre_util_worker_destroy(worker);
-}
-
-static enum stage_status
-regex_apply(const struct stage *st, void *worker, struct event *ev,
-            struct stage_ctx *ctx)
-{
-    return pcre_util_apply(st->state, worker, ev, ctx);
-}
-
-static void
-regex_fini(struct stage *st)
-{
-    if (st->state == NULL)
-        return;
-    pcre_util_fini(st->state);
-    free(st->state);
-    st->state = NULL;
+    rc = regex_check_keys(conf, st->state, err);
+    if (rc < 0)
+        pcre_util_stage_fini(st);
+    return rc;
 }
 
 const struct stage_type stage_regex = {
@@ -273,8 +227,8 @@ const struct stage_type stage_regex = {
     .summary = "PCRE2 named groups become fields; the first pattern that "
                "matches wins",
     .init = regex_init,
-    .worker_new = regex_worker_new,
-    .worker_free = regex_worker_free,
-    .apply = regex_apply,
-    .fini = regex_fini,
+    .worker_new = pcre_util_stage_worker_new,
+    .worker_free = pcre_util_stage_worker_free,
+    .apply = pcre_util_stage_apply,
+    .fini = pcre_util_stage_fini,
 };

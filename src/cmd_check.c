@@ -9,31 +9,14 @@
 #include "conf.h"
 #include "output.h"
 
-#include <getopt.h>
 #include <stdio.h>
 
 static int
 cmd_check_main(int argc, char **argv)
 {
-    const char *path = NULL;
-    static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {NULL, 0, NULL, 0},
-    };
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
-        if (opt == 'c')
-            path = optarg;
-        else
-            return command_usage_error(&cmd_check, "unknown option");
-    }
-    if (optind < argc)
-        path = argv[optind++];
-    if (optind < argc)
-        return command_usage_error(&cmd_check, "unexpected argument '%s'",
-                                   argv[optind]);
-    path = command_config_path(path);
+    const char *path;
+    if (command_parse_config_only(&cmd_check, argc, argv, true, &path) < 0)
+        return EXIT_USAGE;
     struct errlist errs = {0};
     struct conf *conf = conf_load(path, &errs);
     for (size_t i = 0; i < errs.count; i++)

@@ -14,7 +14,6 @@
 #include "timeutil.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -22,23 +21,10 @@
 static int
 cmd_run_main(int argc, char **argv)
 {
-    const char *path = NULL;
-    static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {NULL, 0, NULL, 0},
-    };
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
-        if (opt == 'c')
-            path = optarg;
-        else
-            return command_usage_error(&cmd_run, "unknown option");
-    }
-    if (optind < argc)
-        return command_usage_error(&cmd_run, "unexpected argument '%s'",
-                                   argv[optind]);
-    struct conf *conf = cmd_load_conf(command_config_path(path));
+    const char *path;
+    if (command_parse_config_only(&cmd_run, argc, argv, false, &path) < 0)
+        return EXIT_USAGE;
+    struct conf *conf = cmd_load_conf(path);
     if (conf == NULL)
         return EXIT_USAGE;
     struct pipeline_opts popts = {.mode = PIPELINE_RUN};

@@ -1,10 +1,12 @@
 /*
- * Helpers every command shares: the config path rule, usage errors, the
- * signal mask.
+ * Helpers every command shares: the config path rule, the -c/--config
+ * command line, usage errors, the signal mask.
  */
 #include "config.h"
 #include "command.h"
 
+#include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -38,6 +40,34 @@ command_usage_error(const struct command *cmd, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "\n'logship %s --help' shows the usage.\n", cmd->name);
     return EXIT_USAGE;
+}
+
+int
+command_parse_config_only(const struct command *cmd, int argc, char **argv,
+                          bool allow_file, const char **path)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *given = NULL;
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
+        if (opt != 'c') {
+            command_usage_error(cmd, "unknown option");
+            return -EINVAL;
+        }
+        given = optarg;
+    }
+    if (allow_file && optind < argc)
+        given = argv[optind++];
+    if (optind < argc) {
+        command_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+        return -EINVAL;
+    }
+    *path = command_config_path(given);
+    return 0;
 }
 
 void

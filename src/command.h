@@ -6,6 +6,8 @@
 #ifndef LOGSHIP_COMMAND_H
 #define LOGSHIP_COMMAND_H
 
+#include <stdbool.h>
+
 enum exit_code {
     EXIT_OK = 0,
     EXIT_RUNTIME = 1,   /* could not run or finish: I/O, output failure */
@@ -36,6 +38,14 @@ const char *command_config_path(const char *given);
 /* Prints "logship <cmd>: <msg>" and a hint to --help; returns EXIT_USAGE. */
 int command_usage_error(const struct command *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/*
+ * Parses the command line of a command whose only option is -c/--config
+ * FILE; with allow_file, a FILE argument may name the config instead (and
+ * wins over -c). Sets *path by command_config_path. On a bad command line
+ * prints the usage error and returns -EINVAL; else returns 0.
+ */
+int command_parse_config_only(const struct command *cmd, int argc, char **argv,
+                              bool allow_file, const char **path);
 /* Blocks the stop signals in this thread and those it starts. */
 void command_block_signals(void);
 

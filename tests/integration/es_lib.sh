@@ -19,6 +19,7 @@
 #   es_progress INDEX       refresh + count, 0 when there is no index yet
 #   es_delete_matching PATTERN    deletes the indices a pattern matches, one
 #                           by one (clusters may refuse wildcard deletes)
+#   fake_start NAME ARGS... / fake_stats URL   a tests/fake_es server
 #   es_done                 the test passed: call it last (without it the
 #                           logship logs are printed at exit)
 #
@@ -317,6 +318,34 @@ es_dump_values() {
 		after=$(python3 "$ES_PY" page "$field" "$out" <<<"$resp")
 		[[ -n $after ]] || break
 	done
+}
+
+# ---------------------------------------------------------------- fake_es
+
+# fake_start NAME ARGS...: starts $FAKE_ES ARGS... (stderr to
+# $ES_LOGS/fake-NAME.log); sets FAKE_URL and FAKE_PID; killed at exit.
+fake_start() {
+	local name=$1 out i line
+	shift
+	[[ -x ${FAKE_ES:-} ]] || fail "FAKE_ES is not an executable ('${FAKE_ES:-}')"
+	out=$ES_WORK/fake-$name.ready
+	"$FAKE_ES" "$@" >"$out" 2>"$ES_LOGS/fake-$name.log" &
+	FAKE_PID=$!
+	_es_procs+=("$FAKE_PID")
+	for ((i = 0; i < 100; i++)); do
+		line=$(head -n 1 "$out" 2>/dev/null || true)
+		[[ $line == FAKE_ES_READY* ]] && break
+		kill -0 "$FAKE_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	[[ $line == "FAKE_ES_READY http://127.0.0.1:"* ]] ||
+		fail "fake_es $name did not start: $(cat "$ES_LOGS/fake-$name.log")"
+	FAKE_URL=${line#FAKE_ES_READY }
+}
+
+# fake_stats URL: GET /_fake/stats.
+fake_stats() {
+	curl -sS --max-time 10 "$1/_fake/stats" || fail "fake_es at $1 does not answer"
 }
 
 # ---------------------------------------------------------------- python

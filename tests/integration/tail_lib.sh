@@ -26,6 +26,8 @@
 #   wait_log REGEX [SECS]      wait until LSLOG matches REGEX (grep -E), else fail
 #   wait_uniq N [SECS] [FILE]  wait until FILE has N distinct
 #                              (log.file.path, log.offset) pairs, else fail
+#   wait_committed FILE [SECS] wait until the registry file REG holds FILE's
+#                              size as its offset (every line acknowledged)
 #   tail_py CMD ARGS...        the Python checks below (each fails the test
 #                              with a diagnosis on a mismatch)
 #   write_numbered FILE FROM TO [PAD]
@@ -39,10 +41,12 @@
 # tail_py commands (every line of the output must be a valid JSON object
 # with message, log.offset and log.file.path, else the check fails):
 #   stats FILE                 prints "docs=N uniq_po=N uniq_msg=N"
-#   numbered FILE N [--at-least-once]
+#   numbered FILE N [--at-least-once] [--po-unique]
 #                              every message starts with a line number; the
 #                              numbers are exactly 1..N, each once (or, with
-#                              --at-least-once, each at least once)
+#                              --at-least-once, each at least once); with
+#                              --po-unique, there are N distinct (path,
+#                              offset) and each always holds the same line
 #   po_unique FILE             no two documents share (path, offset) unless
 #                              they are the same line (same message)
 #   offsets FILE DATAFILE [PATH]
@@ -218,6 +222,27 @@ wait_uniq() {
 	done
 }
 
+wait_committed() {
+	local f=$1 secs=${2:-30} deadline
+	deadline=$((SECONDS + secs))
+	until python3 -c '
+import json, os, sys
+try:
+    entries = json.load(open(sys.argv[1]))["entries"]
+except (OSError, ValueError):
+    sys.exit(1)
+size = os.path.getsize(sys.argv[2])
+sys.exit(0 if any(e["path"] == sys.argv[2] and e["offset"] == size for e in entries) else 1)
+' "$REG" "$f"; do
+		((SECONDS < deadline)) || fail "wait_committed: the registry does not reach the end of $f after ${secs}s"
+		if [[ -n $LS_PID ]] && ! kill -0 "$LS_PID" 2>/dev/null; then
+			fail "wait_committed: logship exited while waiting"
+		fi
+		sleep 0.1
+	done
+	note "the registry holds the end of $f"
+}
+
 write_numbered() {
 	tail_writer "$1" "$2" "$3" --pad "${4:-0}" >/dev/null
 }
@@ -358,7 +383,8 @@ def cmd_uniq_po(path):
 
 def cmd_numbered(path, n, *flags):
     n = int(n)
-    nums = numbers(docs(path), path)
+    ds = docs(path)
+    nums = numbers(ds, path)
     count = {}
     for x in nums:
         count[x] = count.get(x, 0) + 1
@@ -372,6 +398,14 @@ def cmd_numbered(path, n, *flags):
         errs.append("unexpected line numbers: %s" % ranges(extra))
     if dups and "--at-least-once" not in flags:
         errs.append("%d lines more than once: %s" % (len(dups), ranges(dups)))
+    if "--po-unique" in flags:
+        seen = {}
+        for d in ds:
+            if seen.setdefault(d["_po"], d["message"]) != d["message"]:
+                errs.append("(path, offset) %r holds %r and %r" % (d["_po"], seen[d["_po"]][:40], d["message"][:40]))
+                break
+        if len(seen) != n:
+            errs.append("%d distinct (path, offset), want %d" % (len(seen), n))
     if errs:
         die("%s (%d documents): %s" % (path, len(nums), "; ".join(errs)))
     print("%d documents, lines 1..%d present, %d shipped more than once" % (len(nums), n, len(dups)))

@@ -11,255 +11,151 @@
 
 #include "stages.h"
 
-#include "buf.h"
-#include "conftree.h"
-#include "options.h"
+#include "stagetest.h"
 #include "xalloc.h"
 
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- harness: one stage, one worker, one event ---- */
-
-struct harness {
-    struct stage st;
-    void *worker; /* owned: from worker_new */
-    struct scratch sc;
-    struct event ev;
-    const char *note; /* borrowed: the stage's, after a run */
-    struct buf dump;  /* the fields after a run, one per line */
-    bool inited;
-};
-
-/* Binds yaml, runs init; returns its result. */
-static int
-harness_open(struct harness *h, const char *yaml, struct errbuf *err)
-{
-    struct errlist errs = {0};
-    struct opt_ctx octx = {.errs = &errs, .file = "t.yml"};
-
-    memset(h, 0, sizeof(*h));
-    h->st.type = &stage_grok;
-    h->st.name = xstrdup("grok");
-    h->st.conf = xcalloc(1, stage_grok.conf_size);
-    struct conf_tree *tree =
-        conftree_load_string("t.yml", yaml, strlen(yaml), &errs);
-    ck_assert_msg(tree != NULL, "%s", errs.count ? errs.msgs[0] : "");
-    size_t n = options_bind(stage_grok.options, tree->root, h->st.conf, &octx);
-    ck_assert_msg(n == 0, "%s", n ? errs.msgs[0] : "");
-    errlist_fini(&errs);
-    conftree_destroy(tree);
-    scratch_init(&h->sc);
-    buf_init(&h->dump, 0);
-    int rc = stage_grok.init(&h->st, err);
-    h->inited = rc == 0;
-    if (h->inited)
-        h->worker = stage_grok.worker_new(&h->st);
-    return rc;
-}
-
-static void
-harness_open_ok(struct harness *h, const char *yaml)
-{
-    struct errbuf err = {{0}};
-    int rc = harness_open(h, yaml, &err);
-    ck_assert_msg(rc == 0, "init: %s", err.msg);
-}
-
-static void
-harness_close(struct harness *h)
-{
-    if (h->worker != NULL)
-        stage_grok.worker_free(h->worker);
-    if (h->inited)
-        stage_grok.fini(&h->st);
-    options_fini(stage_grok.options, h->st.conf);
-    free(h->st.conf);
-    free(h->st.name);
-    event_fini(&h->ev);
-    scratch_fini(&h->sc);
-    buf_fini(&h->dump);
-}
-
-/* Writes the event's fields ("name=value", typed ones with " (type)") and
- * tags ("#tag"), one per line, into h->dump. */
-static void
-harness_dump(struct harness *h)
-{
-    static const char *const types[] = {"", " (int)", " (float)", " (bool)",
-                                        " (json)"};
-    buf_reset(&h->dump);
-    (void)buf_append(&h->dump, "", 0);
-    for (size_t i = 0; i < h->ev.nfields; i++) {
-        const struct field *f = &h->ev.fields[i];
-        (void)buf_printf(&h->dump, "%.*s=%.*s%s\n", (int)f->name.len,
-                         f->name.ptr, (int)f->value.len, f->value.ptr,
-                         types[f->type]);
-    }
-    for (size_t i = 0; i < h->ev.ntags; i++)
-        (void)buf_printf(&h->dump, "#%.*s\n", (int)h->ev.tags[i].len,
-                         h->ev.tags[i].ptr);
-}
-
-/* Runs the stage on len bytes of line as a fresh event's text. */
-static enum stage_status
-harness_run_len(struct harness *h, const char *line, size_t len)
-{
-    event_reset(&h->ev);
-    scratch_reset(&h->sc);
-    h->ev.text = (struct span){line, len};
-    struct stage_ctx ctx = {.scratch = &h->sc};
-    enum stage_status s = stage_grok.apply(&h->st, h->worker, &h->ev, &ctx);
-    h->note = ctx.note;
-    harness_dump(h);
-    return s;
-}
-
-static enum stage_status
-harness_run(struct harness *h, const char *line)
-{
-    return harness_run_len(h, line, strlen(line));
-}
-
-/* Runs line, which must match, and compares the fields with expected. */
-static void
-match(struct harness *h, const char *line, const char *expected)
-{
-    ck_assert_int_eq(harness_run(h, line), STAGE_OK);
-    ck_assert_str_eq(h->dump.data, expected);
-}
-
-/* Opens a stage with yaml, which must fail init with msg. */
-static void
-init_fails(const char *yaml, const char *msg)
-{
-    struct harness h;
-    struct errbuf err = {{0}};
-    ck_assert_int_lt(harness_open(&h, yaml, &err), 0);
-    ck_assert_str_eq(err.msg, msg);
-    ck_assert_ptr_null(h.st.state);
-    harness_close(&h);
-}
-
 /* ---- the grok syntax ---- */
 
 START_TEST(reference_forms_and_types)
 {
-    struct harness h;
-    harness_open_ok(&h, "pattern: '%{WORD:[http][request][method]} "
-                        "%{NOTSPACE:url.original} %{INT:a:int} "
-                        "%{INT:b:integer} %{INT:c:long} %{NUMBER:d:float} "
-                        "%{NUMBER:e:double} %{WORD:f:bool} %{WORD:g:boolean} "
-                        "%{INT:h:string} %{WORD}'\n");
-    match(&h, "GET /x 007 -3 +4 .5 2 yes OFF 09 tail",
-          "http.request.method=GET\nurl.original=/x\na=7 (int)\n"
-          "b=-3 (int)\nc=4 (int)\nd=0.5 (float)\ne=2.0 (float)\n"
-          "f=true (bool)\ng=false (bool)\nh=09\n");
-    ck_assert_str_eq(h.note, "pattern 0");
-    ck_assert_int_eq(harness_run(&h, "GET /x 1 2 3 4 5 yes no 9"),
+    struct stagetest h;
+    stagetest_open_ok(&h, &stage_grok,
+                      "pattern: '%{WORD:[http][request][method]} "
+                      "%{NOTSPACE:url.original} %{INT:a:int} "
+                      "%{INT:b:integer} %{INT:c:long} %{NUMBER:d:float} "
+                      "%{NUMBER:e:double} %{WORD:f:bool} %{WORD:g:boolean} "
+                      "%{INT:h:string} %{WORD}'\n");
+    stagetest_match(&h, "GET /x 007 -3 +4 .5 2 yes OFF 09 tail",
+                    "http.request.method=GET\nurl.original=/x\na=7 (int)\n"
+                    "b=-3 (int)\nc=4 (int)\nd=0.5 (float)\ne=2.0 (float)\n"
+                    "f=true (bool)\ng=false (bool)\nh=09\n");
+    ck_assert_str_eq(h.ctx.note, "pattern 0");
+    ck_assert_int_eq(stagetest_apply(&h, "GET /x 1 2 3 4 5 yes no 9"),
                      STAGE_NO_MATCH);
-    harness_close(&h);
+    stagetest_close(&h);
 }
 END_TEST
 
 START_TEST(type_failure_keeps_string_and_tags)
 {
-    struct harness h;
-    harness_open_ok(&h, "pattern: '%{NOTSPACE:n:int} %{NOTSPACE:b:bool}'\n");
-    match(&h, "12abc maybe", "n=12abc\nb=maybe\n#_logship_type_failure\n");
-    match(&h, "- 1", "b=true (bool)\n");
-    harness_close(&h);
+    struct stagetest h;
+    stagetest_open_ok(&h, &stage_grok,
+                      "pattern: '%{NOTSPACE:n:int} %{NOTSPACE:b:bool}'\n");
+    stagetest_match(&h, "12abc maybe",
+                    "n=12abc\nb=maybe\n#_logship_type_failure\n");
+    stagetest_match(&h, "- 1", "b=true (bool)\n");
+    stagetest_close(&h);
 }
 END_TEST
 
 START_TEST(inline_named_groups_are_fields)
 {
-    struct harness h;
-    harness_open_ok(&h, "pattern: '(?<client.ip>\\S+) (?<[user][name]>\\w+) "
-                        "%{INT:n:int}'\n");
-    match(&h, "10.1.2.3 bob 5",
-          "client.ip=10.1.2.3\nuser.name=bob\nn=5 (int)\n");
-    harness_close(&h);
+    struct stagetest h;
+    stagetest_open_ok(&h, &stage_grok,
+                      "pattern: '(?<client.ip>\\S+) (?<[user][name]>\\w+) "
+                      "%{INT:n:int}'\n");
+    stagetest_match(&h, "10.1.2.3 bob 5",
+                    "client.ip=10.1.2.3\nuser.name=bob\nn=5 (int)\n");
+    stagetest_close(&h);
 }
 END_TEST
 
 START_TEST(pattern_definitions_add_and_override)
 {
-    struct harness h;
-    harness_open_ok(&h, "pattern: '%{MYLINE}'\n"
-                        "pattern_definitions:\n"
-                        "  WORD: '[a-z]+'\n"
-                        "  MYLINE: '%{INT:n:int} %{WORD:w} (?<rest>.*)'\n");
+    struct stagetest h;
+    stagetest_open_ok(&h, &stage_grok,
+                      "pattern: '%{MYLINE}'\n"
+                      "pattern_definitions:\n"
+                      "  WORD: '[a-z]+'\n"
+                      "  MYLINE: '%{INT:n:int} %{WORD:w} (?<rest>.*)'\n");
     /* The built-in WORD would take "7 ABC"; the override skips it. */
-    match(&h, "7 ABC 42 def tail", "n=42 (int)\nw=def\nrest=tail\n");
-    match(&h, "1 abc 2", "n=1 (int)\nw=abc\nrest=2\n");
-    harness_close(&h);
+    stagetest_match(&h, "7 ABC 42 def tail", "n=42 (int)\nw=def\nrest=tail\n");
+    stagetest_match(&h, "1 abc 2", "n=1 (int)\nw=abc\nrest=2\n");
+    stagetest_close(&h);
 }
 END_TEST
 
 START_TEST(patterns_dir_loads_files_and_definitions_win)
 {
-    struct harness h;
-    harness_open_ok(&h, "pattern: '^%{C:c} %{VERB:v}$'\n"
-                        "patterns_dir: ['" TEST_DATADIR "/patterns/dir']\n");
-    match(&h, "a1-b2 GET", "c=a1-b2\nv=GET\n");
-    ck_assert_int_eq(harness_run(&h, "hidden-b2 GET"), STAGE_NO_MATCH);
-    harness_close(&h);
+    struct stagetest h;
+    stagetest_open_ok(&h, &stage_grok,
+                      "pattern: '^%{C:c} %{VERB:v}$'\n"
+                      "patterns_dir: ['" TEST_DATADIR "/patterns/dir']\n");
+    stagetest_match(&h, "a1-b2 GET", "c=a1-b2\nv=GET\n");
+    ck_assert_int_eq(stagetest_apply(&h, "hidden-b2 GET"), STAGE_NO_MATCH);
+    stagetest_close(&h);
 
-    harness_open_ok(&h, "pattern: '^%{C:c}$'\n"
-                        "patterns_dir: ['" TEST_DATADIR "/patterns/dir']\n"
-                        "pattern_definitions: {B: bee}\n");
-    match(&h, "a1-bee", "c=a1-bee\n");
-    harness_close(&h);
+    stagetest_open_ok(&h, &stage_grok,
+                      "pattern: '^%{C:c}$'\n"
+                      "patterns_dir: ['" TEST_DATADIR "/patterns/dir']\n"
+                      "pattern_definitions: {B: bee}\n");
+    stagetest_match(&h, "a1-bee", "c=a1-bee\n");
+    stagetest_close(&h);
 }
 END_TEST
 
 START_TEST(first_match_wins)
 {
-    struct harness h;
-    harness_open_ok(&h, "patterns:\n"
-                        "  - '^%{IP:ip}$'\n"
-                        "  - '^%{HOSTNAME:host}$'\n"
-                        "  - '^%{GREEDYDATA:other}$'\n");
-    match(&h, "192.0.2.1", "ip=192.0.2.1\n");
-    ck_assert_str_eq(h.note, "pattern 0");
-    match(&h, "db-1.example.org", "host=db-1.example.org\n");
-    ck_assert_str_eq(h.note, "pattern 1");
-    match(&h, "not a host", "other=not a host\n");
-    ck_assert_str_eq(h.note, "pattern 2");
-    harness_close(&h);
+    struct stagetest h;
+    stagetest_open_ok(&h, &stage_grok,
+                      "patterns:\n"
+                      "  - '^%{IP:ip}$'\n"
+                      "  - '^%{HOSTNAME:host}$'\n"
+                      "  - '^%{GREEDYDATA:other}$'\n");
+    stagetest_match(&h, "192.0.2.1", "ip=192.0.2.1\n");
+    ck_assert_str_eq(h.ctx.note, "pattern 0");
+    stagetest_match(&h, "db-1.example.org", "host=db-1.example.org\n");
+    ck_assert_str_eq(h.ctx.note, "pattern 1");
+    stagetest_match(&h, "not a host", "other=not a host\n");
+    ck_assert_str_eq(h.ctx.note, "pattern 2");
+    stagetest_close(&h);
 }
 END_TEST
 
 START_TEST(init_errors)
 {
-    init_fails("field: message\n", "give exactly one of pattern and patterns");
-    init_fails("pattern: '%{NOPE:x}'\n",
-               "pattern: undefined grok pattern %{NOPE}");
-    init_fails("patterns: ['%{INT}', 'x %{INT:n:number}']\n",
-               "patterns[1]: unknown type in %{INT:n:number} (expected int, "
-               "float, bool or string)");
-    init_fails("pattern: '%{INT'\n", "pattern: malformed grok reference %{INT");
-    init_fails("pattern: '%{INT:x} (a'\n",
-               "pattern: missing closing parenthesis at offset 21 in the "
-               "expanded regex");
-    init_fails("pattern: '%{INT}'\n"
-               "patterns_dir: ['" TEST_DATADIR "/patterns/nope']\n",
-               "patterns_dir: " TEST_DATADIR
-               "/patterns/nope: No such file or directory");
-    init_fails("pattern: '%{INT}'\npattern_definitions: {bad-name: x}\n",
-               "pattern_definitions.bad-name: a pattern name is letters, "
-               "digits and _ only");
-    init_fails("pattern: '%{MINE}'\npattern_definitions: {MINE: '%{NOPE}'}\n",
-               "pattern_definitions.MINE: pattern MINE refers to undefined "
-               "pattern NOPE");
-    init_fails("pattern: '%{A}'\npattern_definitions: {A: '%{B}', B: '%{A}'}\n",
-               "pattern_definitions.A: pattern A: cycle A \u2192 B \u2192 A");
-    init_fails("pattern: '%{BAD}'\n"
-               "patterns_dir: ['" TEST_DATADIR "/patterns/undefined']\n",
-               TEST_DATADIR "/patterns/undefined/bad.grok:4: pattern BAD "
-                            "refers to undefined pattern MISSING");
+    stagetest_init_fails(&stage_grok, "field: message\n",
+                         "give exactly one of pattern and patterns");
+    stagetest_init_fails(&stage_grok, "pattern: '%{NOPE:x}'\n",
+                         "pattern: undefined grok pattern %{NOPE}");
+    stagetest_init_fails(
+        &stage_grok, "patterns: ['%{INT}', 'x %{INT:n:number}']\n",
+        "patterns[1]: unknown type in %{INT:n:number} (expected int, "
+        "float, bool or string)");
+    stagetest_init_fails(&stage_grok, "pattern: '%{INT'\n",
+                         "pattern: malformed grok reference %{INT");
+    stagetest_init_fails(
+        &stage_grok, "pattern: '%{INT:x} (a'\n",
+        "pattern: missing closing parenthesis at offset 21 in the "
+        "expanded regex");
+    stagetest_init_fails(&stage_grok,
+                         "pattern: '%{INT}'\n"
+                         "patterns_dir: ['" TEST_DATADIR "/patterns/nope']\n",
+                         "patterns_dir: " TEST_DATADIR
+                         "/patterns/nope: No such file or directory");
+    stagetest_init_fails(
+        &stage_grok, "pattern: '%{INT}'\npattern_definitions: {bad-name: x}\n",
+        "pattern_definitions.bad-name: a pattern name is letters, "
+        "digits and _ only");
+    stagetest_init_fails(
+        &stage_grok,
+        "pattern: '%{MINE}'\npattern_definitions: {MINE: '%{NOPE}'}\n",
+        "pattern_definitions.MINE: pattern MINE refers to undefined "
+        "pattern NOPE");
+    stagetest_init_fails(
+        &stage_grok,
+        "pattern: '%{A}'\npattern_definitions: {A: '%{B}', B: '%{A}'}\n",
+        "pattern_definitions.A: pattern A: cycle A \u2192 B \u2192 A");
+    stagetest_init_fails(
+        &stage_grok,
+        "pattern: '%{BAD}'\n"
+        "patterns_dir: ['" TEST_DATADIR "/patterns/undefined']\n",
+        TEST_DATADIR "/patterns/undefined/bad.grok:4: pattern BAD "
+                     "refers to undefined pattern MISSING");
 }
 END_TEST
 
@@ -395,18 +291,18 @@ START_TEST(builtin_patterns_match_whole_values)
     for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
         const struct sample *s = &samples[i];
         char *yaml = xasprintf("pattern: '^%%{%s:x}$'\n", s->name);
-        struct harness h;
-        harness_open_ok(&h, yaml);
-        enum stage_status st = harness_run(&h, s->text);
+        struct stagetest h;
+        stagetest_open_ok(&h, &stage_grok, yaml);
+        enum stage_status st = stagetest_apply(&h, s->text);
+        const char *got = stagetest_dump(&h);
         char *want = xasprintf("x=%s\n", s->text);
-        ck_assert_msg(s->whole
-                          ? st == STAGE_OK && strcmp(h.dump.data, want) == 0
-                          : st == STAGE_NO_MATCH,
+        ck_assert_msg(s->whole ? st == STAGE_OK && strcmp(got, want) == 0
+                               : st == STAGE_NO_MATCH,
                       "%s on \"%s\": status %d, fields \"%s\"", s->name,
-                      s->text, st, h.dump.data);
+                      s->text, st, got);
         free(want);
         free(yaml);
-        harness_close(&h);
+        stagetest_close(&h);
     }
 }
 END_TEST
@@ -423,17 +319,18 @@ static void
 check_lines(const char *pattern, const struct line_case *cases, size_t n)
 {
     char *yaml = xasprintf("pattern: '%s'\n", pattern);
-    struct harness h;
-    harness_open_ok(&h, yaml);
+    struct stagetest h;
+    stagetest_open_ok(&h, &stage_grok, yaml);
     for (size_t i = 0; i < n; i++) {
-        enum stage_status st = harness_run(&h, cases[i].line);
+        enum stage_status st = stagetest_apply(&h, cases[i].line);
         ck_assert_msg(st == STAGE_OK, "%s: no match: %s", pattern,
                       cases[i].line);
-        ck_assert_msg(strcmp(h.dump.data, cases[i].fields) == 0,
+        const char *got = stagetest_dump(&h);
+        ck_assert_msg(strcmp(got, cases[i].fields) == 0,
                       "%s on %s:\ngot:\n%swant:\n%s", pattern, cases[i].line,
-                      h.dump.data, cases[i].fields);
+                      got, cases[i].fields);
     }
-    harness_close(&h);
+    stagetest_close(&h);
     free(yaml);
 }
 

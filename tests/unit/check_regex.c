@@ -12,267 +12,157 @@
 
 #include "stages.h"
 
-#include "buf.h"
-#include "conftree.h"
-#include "options.h"
-#include "xalloc.h"
+#include "stagetest.h"
 
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- harness: one stage, one worker, one event ---- */
-
-struct harness {
-    struct stage st;
-    void *worker; /* owned: from worker_new */
-    struct scratch sc;
-    struct event ev;
-    const char *note; /* borrowed: the stage's, after a run */
-    struct buf dump;  /* the fields after a run, one per line */
-    bool inited;
-};
-
-/* Binds yaml, runs init; returns its result. */
-static int
-harness_open(struct harness *h, const char *yaml, struct errbuf *err)
-{
-    struct errlist errs = {0};
-    struct opt_ctx octx = {.errs = &errs, .file = "t.yml"};
-
-    memset(h, 0, sizeof(*h));
-    h->st.type = &stage_regex;
-    h->st.name = xstrdup("regex");
-    h->st.conf = xcalloc(1, stage_regex.conf_size);
-    struct conf_tree *tree =
-        conftree_load_string("t.yml", yaml, strlen(yaml), &errs);
-    ck_assert_msg(tree != NULL, "%s", errs.count ? errs.msgs[0] : "");
-    size_t n = options_bind(stage_regex.options, tree->root, h->st.conf, &octx);
-    ck_assert_msg(n == 0, "%s", n ? errs.msgs[0] : "");
-    errlist_fini(&errs);
-    conftree_destroy(tree);
-    scratch_init(&h->sc);
-    buf_init(&h->dump, 0);
-    int rc = stage_regex.init(&h->st, err);
-    h->inited = rc == 0;
-    if (h->inited)
-        h->worker = stage_regex.worker_new(&h->st);
-    return rc;
-}
-
-static void
-harness_open_ok(struct harness *h, const char *yaml)
-{
-    struct errbuf err = {{0}};
-    int rc = harness_open(h, yaml, &err);
-    ck_assert_msg(rc == 0, "init: %s", err.msg);
-}
-
-static void
-harness_close(struct harness *h)
-{
-    if (h->worker != NULL)
-        stage_regex.worker_free(h->worker);
-    if (h->inited)
-        stage_regex.fini(&h->st);
-    options_fini(stage_regex.options, h->st.conf);
-    free(h->st.conf);
-    free(h->st.name);
-    event_fini(&h->ev);
-    scratch_fini(&h->sc);
-    buf_fini(&h->dump);
-}
-
-/* Writes the event's fields ("name=value", typed ones with " (type)") and
- * tags ("#tag"), one per line, into h->dump. */
-static void
-harness_dump(struct harness *h)
-{
-    static const char *const types[] = {"", " (int)", " (float)", " (bool)",
-                                        " (json)"};
-    buf_reset(&h->dump);
-    (void)buf_append(&h->dump, "", 0);
-    for (size_t i = 0; i < h->ev.nfields; i++) {
-        const struct field *f = &h->ev.fields[i];
-        (void)buf_printf(&h->dump, "%.*s=%.*s%s\n", (int)f->name.len,
-                         f->name.ptr, (int)f->value.len, f->value.ptr,
-                         types[f->type]);
-    }
-    for (size_t i = 0; i < h->ev.ntags; i++)
-        (void)buf_printf(&h->dump, "#%.*s\n", (int)h->ev.tags[i].len,
-                         h->ev.tags[i].ptr);
-}
-
-/* Runs the stage on len bytes of line as a fresh event's text. */
-static enum stage_status
-harness_run_len(struct harness *h, const char *line, size_t len)
-{
-    event_reset(&h->ev);
-    scratch_reset(&h->sc);
-    h->ev.text = (struct span){line, len};
-    struct stage_ctx ctx = {.scratch = &h->sc};
-    enum stage_status s = stage_regex.apply(&h->st, h->worker, &h->ev, &ctx);
-    h->note = ctx.note;
-    harness_dump(h);
-    return s;
-}
-
-static enum stage_status
-harness_run(struct harness *h, const char *line)
-{
-    return harness_run_len(h, line, strlen(line));
-}
-
-/* Runs line, which must match, and compares the fields with expected. */
-static void
-match(struct harness *h, const char *line, const char *expected)
-{
-    ck_assert_int_eq(harness_run(h, line), STAGE_OK);
-    ck_assert_str_eq(h->dump.data, expected);
-}
-
-/* Opens a stage with yaml, which must fail init with msg. */
-static void
-init_fails(const char *yaml, const char *msg)
-{
-    struct harness h;
-    struct errbuf err = {{0}};
-    ck_assert_int_lt(harness_open(&h, yaml, &err), 0);
-    ck_assert_str_eq(err.msg, msg);
-    ck_assert_ptr_null(h.st.state);
-    harness_close(&h);
-}
-
 /* ---- matching ---- */
 
 START_TEST(named_groups_become_fields)
 {
-    struct harness h;
-    harness_open_ok(&h, "pattern: '^(?<verb>[A-Z]+) (\\S+) (?<code>\\d+)'");
-    match(&h, "GET /index.html 200 extra", "code=200\nverb=GET\n");
-    ck_assert_str_eq(h.note, "pattern 0");
-    ck_assert_int_eq(harness_run(&h, "get /x 200"), STAGE_NO_MATCH);
-    ck_assert_str_eq(h.dump.data, "");
-    harness_close(&h);
+    struct stagetest h;
+    stagetest_open_ok(&h, &stage_regex,
+                      "pattern: '^(?<verb>[A-Z]+) (\\S+) (?<code>\\d+)'");
+    stagetest_match(&h, "GET /index.html 200 extra", "code=200\nverb=GET\n");
+    ck_assert_str_eq(h.ctx.note, "pattern 0");
+    ck_assert_int_eq(stagetest_apply(&h, "get /x 200"), STAGE_NO_MATCH);
+    ck_assert_str_eq(stagetest_dump(&h), "");
+    stagetest_close(&h);
 }
 END_TEST
 
 START_TEST(fields_map_groups_and_double_underscore_is_a_dot)
 {
-    struct harness h;
+    struct stagetest h;
     /* Fields come in PCRE2's name-table order (by group name). */
-    harness_open_ok(&h, "pattern: '(?<http__request__method>\\w+) "
-                        "(?<url>\\S+) (?<a__b__c>\\w+) (?<x__y>\\w)'\n"
-                        "fields: {url: url.original, a__b__c: mapped}\n");
-    match(&h, "POST /api v z",
-          "mapped=v\nhttp.request.method=POST\nurl.original=/api\nx.y=z\n");
-    harness_close(&h);
+    stagetest_open_ok(&h, &stage_regex,
+                      "pattern: '(?<http__request__method>\\w+) "
+                      "(?<url>\\S+) (?<a__b__c>\\w+) (?<x__y>\\w)'\n"
+                      "fields: {url: url.original, a__b__c: mapped}\n");
+    stagetest_match(
+        &h, "POST /api v z",
+        "mapped=v\nhttp.request.method=POST\nurl.original=/api\nx.y=z\n");
+    stagetest_close(&h);
 }
 END_TEST
 
 START_TEST(types_convert_to_canonical_text)
 {
-    struct harness h;
-    harness_open_ok(&h, "pattern: '^(?<i>\\S+) (?<f>\\S+) (?<b>\\S+) "
-                        "(?<s>\\S+)'\n"
-                        "types: {i: int, f: float, b: bool, s: string}\n");
-    match(&h, "+007 .5 Yes 042",
-          "b=true (bool)\nf=0.5 (float)\ni=7 (int)\ns=042\n");
-    match(&h, "-0 1. OFF x", "b=false (bool)\nf=1.0 (float)\ni=0 (int)\ns=x\n");
-    match(&h, "-0042 -1.5e3 1 y",
-          "b=true (bool)\nf=-1.5e3 (float)\ni=-42 (int)\ns=y\n");
-    match(&h, "9223372036854775807 3 0 z",
-          "b=false (bool)\nf=3.0 (float)\ni=9223372036854775807 (int)\ns=z\n");
-    match(&h, "-9223372036854775808 00.25 on z",
-          "b=true (bool)\nf=0.25 (float)\ni=-9223372036854775808 (int)\ns=z\n");
-    harness_close(&h);
+    struct stagetest h;
+    stagetest_open_ok(&h, &stage_regex,
+                      "pattern: '^(?<i>\\S+) (?<f>\\S+) (?<b>\\S+) "
+                      "(?<s>\\S+)'\n"
+                      "types: {i: int, f: float, b: bool, s: string}\n");
+    stagetest_match(&h, "+007 .5 Yes 042",
+                    "b=true (bool)\nf=0.5 (float)\ni=7 (int)\ns=042\n");
+    stagetest_match(&h, "-0 1. OFF x",
+                    "b=false (bool)\nf=1.0 (float)\ni=0 (int)\ns=x\n");
+    stagetest_match(&h, "-0042 -1.5e3 1 y",
+                    "b=true (bool)\nf=-1.5e3 (float)\ni=-42 (int)\ns=y\n");
+    stagetest_match(
+        &h, "9223372036854775807 3 0 z",
+        "b=false (bool)\nf=3.0 (float)\ni=9223372036854775807 (int)\ns=z\n");
+    stagetest_match(
+        &h, "-9223372036854775808 00.25 on z",
+        "b=true (bool)\nf=0.25 (float)\ni=-9223372036854775808 (int)\ns=z\n");
+    stagetest_close(&h);
 }
 END_TEST
 
 START_TEST(unchanged_values_point_into_the_line)
 {
-    struct harness h;
-    harness_open_ok(&h, "pattern: '^(?<n>\\S+) (?<s>\\S+)'\n"
-                        "types: {n: int}\n");
+    struct stagetest h;
+    stagetest_open_ok(&h, &stage_regex,
+                      "pattern: '^(?<n>\\S+) (?<s>\\S+)'\n"
+                      "types: {n: int}\n");
     const char *line = "42 word";
-    ck_assert_int_eq(harness_run(&h, line), STAGE_OK);
+    ck_assert_int_eq(stagetest_apply(&h, line), STAGE_OK);
     ck_assert_uint_eq(h.ev.nfields, 2);
     ck_assert_ptr_eq(h.ev.fields[0].value.ptr, line);
     ck_assert_ptr_eq(h.ev.fields[1].value.ptr, line + 3);
     /* "+42" canonicalises to a slice of the input: still no copy. */
     const char *plus = "+42 word";
-    ck_assert_int_eq(harness_run(&h, plus), STAGE_OK);
+    ck_assert_int_eq(stagetest_apply(&h, plus), STAGE_OK);
     ck_assert_ptr_eq(h.ev.fields[0].value.ptr, plus + 1);
     ck_assert_uint_eq(h.ev.fields[0].value.len, 2);
-    harness_close(&h);
+    stagetest_close(&h);
 }
 END_TEST
 
 START_TEST(type_failure_keeps_string_and_tags)
 {
-    struct harness h;
-    harness_open_ok(&h, "pattern: '^(?<i>\\S+) (?<f>\\S+) (?<b>\\S+)'\n"
-                        "types: {i: int, f: float, b: bool}\n");
-    match(&h, "12x 1e999 maybe",
-          "b=maybe\nf=1e999\ni=12x\n#_logship_type_failure\n");
-    match(&h, "9223372036854775808 nan 2",
-          "b=2\nf=nan\ni=9223372036854775808\n#_logship_type_failure\n");
-    match(&h, "1.5 0x10 yes",
-          "b=true (bool)\nf=0x10\ni=1.5\n#_logship_type_failure\n");
-    match(&h, "1 2 no", "b=false (bool)\nf=2.0 (float)\ni=1 (int)\n");
-    harness_close(&h);
+    struct stagetest h;
+    stagetest_open_ok(&h, &stage_regex,
+                      "pattern: '^(?<i>\\S+) (?<f>\\S+) (?<b>\\S+)'\n"
+                      "types: {i: int, f: float, b: bool}\n");
+    stagetest_match(&h, "12x 1e999 maybe",
+                    "b=maybe\nf=1e999\ni=12x\n#_logship_type_failure\n");
+    stagetest_match(
+        &h, "9223372036854775808 nan 2",
+        "b=2\nf=nan\ni=9223372036854775808\n#_logship_type_failure\n");
+    stagetest_match(&h, "1.5 0x10 yes",
+                    "b=true (bool)\nf=0x10\ni=1.5\n#_logship_type_failure\n");
+    stagetest_match(&h, "1 2 no", "b=false (bool)\nf=2.0 (float)\ni=1 (int)\n");
+    stagetest_close(&h);
 }
 END_TEST
 
 START_TEST(types_by_field_name)
 {
-    struct harness h;
-    harness_open_ok(&h, "pattern: '(?<http__status>\\d+) (?<size>\\d+)'\n"
-                        "fields: {size: bytes.total}\n"
-                        "types: {http.status: int, bytes.total: int}\n");
-    match(&h, "200 0012", "http.status=200 (int)\nbytes.total=12 (int)\n");
-    harness_close(&h);
+    struct stagetest h;
+    stagetest_open_ok(&h, &stage_regex,
+                      "pattern: '(?<http__status>\\d+) (?<size>\\d+)'\n"
+                      "fields: {size: bytes.total}\n"
+                      "types: {http.status: int, bytes.total: int}\n");
+    stagetest_match(&h, "200 0012",
+                    "http.status=200 (int)\nbytes.total=12 (int)\n");
+    stagetest_close(&h);
 }
 END_TEST
 
 START_TEST(dash_empty_and_missing_groups_set_nothing)
 {
-    struct harness h;
-    harness_open_ok(&h, "pattern: '^(?<a>\\S*) (?<b>\\S*) (?<c>\\S*)"
-                        "(?: (?<d>\\S+))?(?:(?<e>x)|(?<f>y))?'\n"
-                        "types: {b: int}\n");
-    match(&h, "- -  ", "");
-    match(&h, "-- - z w", "a=--\nc=z\nd=w\n");
-    match(&h, "a 1 c dy", "a=a\nb=1 (int)\nc=c\nd=dy\n");
-    harness_close(&h);
+    struct stagetest h;
+    stagetest_open_ok(&h, &stage_regex,
+                      "pattern: '^(?<a>\\S*) (?<b>\\S*) (?<c>\\S*)"
+                      "(?: (?<d>\\S+))?(?:(?<e>x)|(?<f>y))?'\n"
+                      "types: {b: int}\n");
+    stagetest_match(&h, "- -  ", "");
+    stagetest_match(&h, "-- - z w", "a=--\nc=z\nd=w\n");
+    stagetest_match(&h, "a 1 c dy", "a=a\nb=1 (int)\nc=c\nd=dy\n");
+    stagetest_close(&h);
 }
 END_TEST
 
 START_TEST(first_match_wins)
 {
-    struct harness h;
-    harness_open_ok(&h, "patterns:\n"
-                        "  - '^(?<n>\\d+)$'\n"
-                        "  - '^(?<w>\\w+)$'\n"
-                        "  - '^(?<any>.*)$'\n"
-                        "types: {n: int}\n");
-    match(&h, "123", "n=123 (int)\n");
-    ck_assert_str_eq(h.note, "pattern 0");
-    match(&h, "abc", "w=abc\n");
-    ck_assert_str_eq(h.note, "pattern 1");
-    match(&h, "a b", "any=a b\n");
-    ck_assert_str_eq(h.note, "pattern 2");
-    harness_close(&h);
+    struct stagetest h;
+    stagetest_open_ok(&h, &stage_regex,
+                      "patterns:\n"
+                      "  - '^(?<n>\\d+)$'\n"
+                      "  - '^(?<w>\\w+)$'\n"
+                      "  - '^(?<any>.*)$'\n"
+                      "types: {n: int}\n");
+    stagetest_match(&h, "123", "n=123 (int)\n");
+    ck_assert_str_eq(h.ctx.note, "pattern 0");
+    stagetest_match(&h, "abc", "w=abc\n");
+    ck_assert_str_eq(h.ctx.note, "pattern 1");
+    stagetest_match(&h, "a b", "any=a b\n");
+    ck_assert_str_eq(h.ctx.note, "pattern 2");
+    stagetest_close(&h);
 }
 END_TEST
 
 START_TEST(field_option_and_absent_field)
 {
-    struct harness h;
-    harness_open_ok(&h, "field: log.original\n"
-                        "pattern: '(?<word>\\w+)'\n");
-    ck_assert_int_eq(harness_run(&h, "message text"), STAGE_SKIPPED);
-    ck_assert_ptr_null(h.note);
+    struct stagetest h;
+    stagetest_open_ok(&h, &stage_regex,
+                      "field: log.original\n"
+                      "pattern: '(?<word>\\w+)'\n");
+    ck_assert_int_eq(stagetest_apply(&h, "message text"), STAGE_SKIPPED);
+    ck_assert_ptr_null(h.ctx.note);
 
     event_reset(&h.ev);
     h.ev.text = span_str("ignored");
@@ -284,45 +174,47 @@ START_TEST(field_option_and_absent_field)
     ck_assert_ptr_nonnull(f);
     ck_assert_uint_eq(f->value.len, 5);
     ck_assert_mem_eq(f->value.ptr, "hello", 5);
-    harness_close(&h);
+    stagetest_close(&h);
 }
 END_TEST
 
 START_TEST(message_removed_is_skipped)
 {
-    struct harness h;
-    harness_open_ok(&h, "pattern: '(?<word>\\w+)'\n");
+    struct stagetest h;
+    stagetest_open_ok(&h, &stage_regex, "pattern: '(?<word>\\w+)'\n");
     event_reset(&h.ev);
     h.ev.text = span_str("text");
     (void)event_remove(&h.ev, SPAN_LIT("message"));
     struct stage_ctx ctx = {.scratch = &h.sc};
     ck_assert_int_eq(stage_regex.apply(&h.st, h.worker, &h.ev, &ctx),
                      STAGE_SKIPPED);
-    harness_close(&h);
+    stagetest_close(&h);
 }
 END_TEST
 
 START_TEST(empty_line_matches_empty_pattern)
 {
-    struct harness h;
-    harness_open_ok(&h, "pattern: '^(?<all>.*)$'\n");
-    ck_assert_int_eq(harness_run_len(&h, NULL, 0), STAGE_OK);
-    ck_assert_str_eq(h.dump.data, "");
-    harness_close(&h);
+    struct stagetest h;
+    stagetest_open_ok(&h, &stage_regex, "pattern: '^(?<all>.*)$'\n");
+    ck_assert_int_eq(stagetest_apply_len(&h, NULL, 0), STAGE_OK);
+    ck_assert_str_eq(stagetest_dump(&h), "");
+    stagetest_close(&h);
 }
 END_TEST
 
 START_TEST(utf8_lines_use_character_semantics)
 {
-    struct harness h;
-    harness_open_ok(&h, "pattern: '^(?<three>.{3})(?<rest>[^x]*)'\n");
-    match(&h, "h\xc3\xa9llo", "rest=lo\nthree=h\xc3\xa9l\n");
-    match(&h, "hello", "rest=lo\nthree=hel\n");
-    harness_close(&h);
+    struct stagetest h;
+    stagetest_open_ok(&h, &stage_regex,
+                      "pattern: '^(?<three>.{3})(?<rest>[^x]*)'\n");
+    stagetest_match(&h, "h\xc3\xa9llo", "rest=lo\nthree=h\xc3\xa9l\n");
+    stagetest_match(&h, "hello", "rest=lo\nthree=hel\n");
+    stagetest_close(&h);
 
-    harness_open_ok(&h, "pattern: '(?i)^(?<w>\xc3\xa9T\xc3\xa9)$'\n");
-    match(&h, "\xc3\x89t\xc3\xa9", "w=\xc3\x89t\xc3\xa9\n");
-    harness_close(&h);
+    stagetest_open_ok(&h, &stage_regex,
+                      "pattern: '(?i)^(?<w>\xc3\xa9T\xc3\xa9)$'\n");
+    stagetest_match(&h, "\xc3\x89t\xc3\xa9", "w=\xc3\x89t\xc3\xa9\n");
+    stagetest_close(&h);
 }
 END_TEST
 
@@ -331,25 +223,27 @@ START_TEST(invalid_utf8_line_matches_byte_by_byte)
     /* A line that is not valid UTF-8 is matched in byte mode: no error,
      * and . or \S match the stray bytes too. */
     static const char line[] = "GET /x \xff\xfe tail";
-    struct harness h;
-    harness_open_ok(&h, "pattern: '^(?<verb>\\S+) (?<path>\\S+) "
-                        "(?<junk>\\S+) (?<tail>\\w+)$'\n");
-    ck_assert_int_eq(harness_run_len(&h, line, sizeof(line) - 1), STAGE_OK);
-    ck_assert_str_eq(h.dump.data,
+    struct stagetest h;
+    stagetest_open_ok(&h, &stage_regex,
+                      "pattern: '^(?<verb>\\S+) (?<path>\\S+) "
+                      "(?<junk>\\S+) (?<tail>\\w+)$'\n");
+    ck_assert_int_eq(stagetest_apply_len(&h, line, sizeof(line) - 1), STAGE_OK);
+    ck_assert_str_eq(stagetest_dump(&h),
                      "junk=\xff\xfe\npath=/x\ntail=tail\nverb=GET\n");
-    harness_close(&h);
+    stagetest_close(&h);
 
-    harness_open_ok(&h, "pattern: '^(?<all>.*)$'\n");
-    ck_assert_int_eq(harness_run_len(&h, line, sizeof(line) - 1), STAGE_OK);
-    ck_assert_str_eq(h.dump.data, "all=GET /x \xff\xfe tail\n");
-    harness_close(&h);
+    stagetest_open_ok(&h, &stage_regex, "pattern: '^(?<all>.*)$'\n");
+    ck_assert_int_eq(stagetest_apply_len(&h, line, sizeof(line) - 1), STAGE_OK);
+    ck_assert_str_eq(stagetest_dump(&h), "all=GET /x \xff\xfe tail\n");
+    stagetest_close(&h);
 
     /* Truncated and bad sequences at both ends, valid text between. */
     static const char around[] = "\xc3(\xff abc \xe2\x82";
-    harness_open_ok(&h, "pattern: '(?<w>[a-z]+)'\n");
-    ck_assert_int_eq(harness_run_len(&h, around, sizeof(around) - 1), STAGE_OK);
-    ck_assert_str_eq(h.dump.data, "w=abc\n");
-    harness_close(&h);
+    stagetest_open_ok(&h, &stage_regex, "pattern: '(?<w>[a-z]+)'\n");
+    ck_assert_int_eq(stagetest_apply_len(&h, around, sizeof(around) - 1),
+                     STAGE_OK);
+    ck_assert_str_eq(stagetest_dump(&h), "w=abc\n");
+    stagetest_close(&h);
 }
 END_TEST
 
@@ -372,17 +266,17 @@ START_TEST(utf8_validity_decides_character_or_byte_semantics)
         {"\xe2\x82", "\xe2\x82"},                   /* truncated */
         {"\xf5\x80\x80\x80", "\xf5\x80"},           /* bad lead */
     };
-    struct harness h;
-    harness_open_ok(&h, "pattern: '^(?<two>.{2})'\n");
+    struct stagetest h;
+    stagetest_open_ok(&h, &stage_regex, "pattern: '^(?<two>.{2})'\n");
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        ck_assert_int_eq(harness_run(&h, cases[i].line), STAGE_OK);
+        ck_assert_int_eq(stagetest_apply(&h, cases[i].line), STAGE_OK);
         const struct field *f = event_get(&h.ev, SPAN_LIT("two"));
         ck_assert_ptr_nonnull(f);
         ck_assert_msg(f->value.len == strlen(cases[i].two) &&
                           memcmp(f->value.ptr, cases[i].two, f->value.len) == 0,
                       "case %zu: got %zu bytes", i, f->value.len);
     }
-    harness_close(&h);
+    stagetest_close(&h);
 }
 END_TEST
 
@@ -390,55 +284,61 @@ END_TEST
 
 START_TEST(init_errors)
 {
-    init_fails("field: message\n", "give exactly one of pattern and patterns");
-    init_fails("pattern: a\npatterns: [b]\n",
-               "give exactly one of pattern and patterns");
-    init_fails("pattern: '(?<x>abc'\n",
-               "pattern: missing closing parenthesis at offset 8");
-    init_fails("patterns: ['(?<ok>a)', 'a[bc']\n",
-               "patterns[1]: missing terminating ] for character class at "
-               "offset 4");
-    init_fails("pattern: '(?<x>a)'\ntypes: {x: number}\n",
-               "types.x: expected int, float, bool or string");
-    init_fails("pattern: '(?<x>a)'\nfields: {nope: y}\n",
-               "fields.nope: no group named nope in the pattern");
-    init_fails("pattern: '(?<x>a)'\nfields: {x: ''}\n",
-               "fields.x: expected a field name");
-    init_fails("pattern: '(?<x>a)'\nfields: {x: y}\ntypes: {x2: int}\n",
-               "types.x2: no group or field named x2");
+    stagetest_init_fails(&stage_regex, "field: message\n",
+                         "give exactly one of pattern and patterns");
+    stagetest_init_fails(&stage_regex, "pattern: a\npatterns: [b]\n",
+                         "give exactly one of pattern and patterns");
+    stagetest_init_fails(&stage_regex, "pattern: '(?<x>abc'\n",
+                         "pattern: missing closing parenthesis at offset 8");
+    stagetest_init_fails(
+        &stage_regex, "patterns: ['(?<ok>a)', 'a[bc']\n",
+        "patterns[1]: missing terminating ] for character class at "
+        "offset 4");
+    stagetest_init_fails(&stage_regex,
+                         "pattern: '(?<x>a)'\ntypes: {x: number}\n",
+                         "types.x: expected int, float, bool or string");
+    stagetest_init_fails(&stage_regex,
+                         "pattern: '(?<x>a)'\nfields: {nope: y}\n",
+                         "fields.nope: no group named nope in the pattern");
+    stagetest_init_fails(&stage_regex, "pattern: '(?<x>a)'\nfields: {x: ''}\n",
+                         "fields.x: expected a field name");
+    stagetest_init_fails(
+        &stage_regex, "pattern: '(?<x>a)'\nfields: {x: y}\ntypes: {x2: int}\n",
+        "types.x2: no group or field named x2");
 }
 END_TEST
 
 START_TEST(fields_key_may_name_a_group_of_any_pattern)
 {
-    struct harness h;
-    harness_open_ok(&h, "patterns: ['^(?<a>\\d+)$', '^(?<b>\\w+)$']\n"
-                        "fields: {b: word.value}\n"
-                        "types: {a: int, word.value: string}\n");
-    match(&h, "x1", "word.value=x1\n");
-    match(&h, "01", "a=1 (int)\n");
-    harness_close(&h);
+    struct stagetest h;
+    stagetest_open_ok(&h, &stage_regex,
+                      "patterns: ['^(?<a>\\d+)$', '^(?<b>\\w+)$']\n"
+                      "fields: {b: word.value}\n"
+                      "types: {a: int, word.value: string}\n");
+    stagetest_match(&h, "x1", "word.value=x1\n");
+    stagetest_match(&h, "01", "a=1 (int)\n");
+    stagetest_close(&h);
 }
 END_TEST
 
 START_TEST(workers_are_independent)
 {
-    struct harness h;
-    harness_open_ok(&h, "pattern: '(?<a>\\w+)-(?<b>\\w+)'\n");
+    struct stagetest h;
+    stagetest_open_ok(&h, &stage_regex, "pattern: '(?<a>\\w+)-(?<b>\\w+)'\n");
     void *w2 = stage_regex.worker_new(&h.st);
     struct event ev2 = {0};
     struct scratch sc2;
     scratch_init(&sc2);
     ev2.text = span_str("left-right");
     struct stage_ctx ctx2 = {.scratch = &sc2};
-    match(&h, "one-two", "a=one\nb=two\n");
+    stagetest_match(&h, "one-two", "a=one\nb=two\n");
     ck_assert_int_eq(stage_regex.apply(&h.st, w2, &ev2, &ctx2), STAGE_OK);
     ck_assert_uint_eq(ev2.nfields, 2);
     ck_assert_mem_eq(ev2.fields[0].value.ptr, "left", 4);
     stage_regex.worker_free(w2);
     event_fini(&ev2);
     scratch_fini(&sc2);
-    harness_close(&h);
+    stagetest_close(&h);
 }
 END_TEST
 

@@ -10,134 +10,14 @@
 
 #include "stages.h"
 
-#include "buf.h"
 #include "conftree.h"
-#include "ndjson.h"
 #include "options.h"
+#include "stagetest.h"
 #include "xalloc.h"
 
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- harness: one stage, one worker, one event ---- */
-
-struct harness {
-    struct stage st;
-    void *worker; /* owned: from worker_new */
-    struct scratch sc;
-    struct event ev;
-    struct ndjson_enc enc;
-    struct buf out;
-    bool inited;
-};
-
-/* Binds yaml (options; "" for none), runs init; returns its result. */
-static int
-harness_open(struct harness *h, const struct stage_type *type, const char *yaml,
-             struct errbuf *err)
-{
-    struct errlist errs = {0};
-    struct opt_ctx octx = {.errs = &errs, .file = "t.yml"};
-    struct conf_tree *tree = NULL;
-
-    memset(h, 0, sizeof(*h));
-    h->st.type = type;
-    h->st.name = xstrdup(type->name);
-    h->st.conf = xcalloc(1, type->conf_size);
-    if (yaml[0] != '\0') {
-        tree = conftree_load_string("t.yml", yaml, strlen(yaml), &errs);
-        ck_assert_msg(tree != NULL, "%s", errs.count ? errs.msgs[0] : "");
-    }
-    size_t n = options_bind(type->options, tree ? tree->root : NULL, h->st.conf,
-                            &octx);
-    ck_assert_msg(n == 0, "%s", n ? errs.msgs[0] : "");
-    errlist_fini(&errs);
-    conftree_destroy(tree);
-    scratch_init(&h->sc);
-    ndjson_enc_init(&h->enc);
-    buf_init(&h->out, 0);
-    int rc = type->init(&h->st, err);
-    h->inited = rc == 0;
-    if (h->inited && type->worker_new != NULL)
-        h->worker = type->worker_new(&h->st);
-    return rc;
-}
-
-/* Opens a stage whose configuration must be valid. */
-static void
-harness_open_ok(struct harness *h, const struct stage_type *type,
-                const char *yaml)
-{
-    struct errbuf err = {{0}};
-    int rc = harness_open(h, type, yaml, &err);
-    ck_assert_msg(rc == 0, "init: %s", err.msg);
-}
-
-static void
-harness_close(struct harness *h)
-{
-    if (h->worker != NULL)
-        h->st.type->worker_free(h->worker);
-    if (h->inited && h->st.type->fini != NULL)
-        h->st.type->fini(&h->st);
-    options_fini(h->st.type->options, h->st.conf);
-    free(h->st.conf);
-    free(h->st.name);
-    event_fini(&h->ev);
-    scratch_fini(&h->sc);
-    ndjson_enc_fini(&h->enc);
-    buf_fini(&h->out);
-}
-
-/* Starts a new event whose text is line (len bytes). */
-static void
-harness_begin(struct harness *h, const char *line, size_t len)
-{
-    scratch_reset(&h->sc);
-    event_reset(&h->ev);
-    h->ev.text = (struct span){line, len};
-}
-
-static enum stage_status
-harness_run(struct harness *h)
-{
-    struct stage_ctx ctx = {.scratch = &h->sc};
-    return h->st.type->apply(&h->st, h->worker, &h->ev, &ctx);
-}
-
-/*
- * The event as the encoder writes it, without @timestamp (time_ns is 0)
- * and the newline: "{...}". Valid until the next call.
- */
-static const char *
-harness_doc(struct harness *h)
-{
-    static const char prefix[] = "{\"@timestamp\":\"1970-01-01T00:00:00.000Z\"";
-    size_t plen = sizeof(prefix) - 1;
-
-    buf_reset(&h->out);
-    ck_assert_int_eq(ndjson_write_event(&h->enc, &h->out, &h->ev), 0);
-    ck_assert_msg(strncmp(h->out.data, prefix, plen) == 0, "%s", h->out.data);
-    ck_assert(h->out.len > plen + 1 && h->out.data[h->out.len - 1] == '\n');
-    h->out.data[--h->out.len] = '\0';
-    if (h->out.data[plen] == ',')
-        plen++;
-    h->out.data[plen - 1] = '{';
-    return h->out.data + plen - 1;
-}
-
-/* Asserts the last field set under name has exactly value and type. */
-static void
-harness_field(const struct harness *h, const char *name, const char *value,
-              enum field_type type)
-{
-    const struct field *f = event_get(&h->ev, span_str(name));
-    ck_assert_msg(f != NULL, "no field %s", name);
-    ck_assert_msg(span_eq(f->value, span_str(value)), "%s: '%.*s'", name,
-                  (int)f->value.len, f->value.ptr);
-    ck_assert_int_eq(f->type, type);
-}
 
 /* ---- cases ---- */
 
@@ -402,9 +282,9 @@ static const struct field_case field_cases[] = {
 
 /* Starts the event "l" with the case's fields set. */
 static void
-begin_case(struct harness *h, const struct pre_field *pre)
+begin_case(struct stagetest *h, const struct pre_field *pre)
 {
-    harness_begin(h, "l", 1);
+    stagetest_begin(h, "l", 1);
     for (size_t i = 0; i < MAX_PRE && pre[i].name != NULL; i++)
         event_set(&h->ev, span_str(pre[i].name), span_str(pre[i].value),
                   pre[i].type);
@@ -413,33 +293,33 @@ begin_case(struct harness *h, const struct pre_field *pre)
 START_TEST(operations_give_exact_documents)
 {
     const struct field_case *c = &field_cases[_i];
-    struct harness h;
+    struct stagetest h;
 
-    harness_open_ok(&h, c->type, c->yaml);
+    stagetest_open_ok(&h, c->type, c->yaml);
     begin_case(&h, c->pre);
-    ck_assert_int_eq(harness_run(&h), c->status);
-    ck_assert_str_eq(harness_doc(&h), c->doc);
-    harness_close(&h);
+    ck_assert_int_eq(stagetest_run(&h), c->status);
+    ck_assert_str_eq(stagetest_doc(&h), c->doc);
+    stagetest_close(&h);
 }
 END_TEST
 
 START_TEST(set_values_have_their_types)
 {
-    struct harness h;
+    struct stagetest h;
 
-    harness_open_ok(&h, &stage_set, "{field: n, value: '%{a}', type: float}");
-    harness_begin(&h, "l", 1);
+    stagetest_open_ok(&h, &stage_set, "{field: n, value: '%{a}', type: float}");
+    stagetest_begin(&h, "l", 1);
     event_set(&h.ev, SPAN_LIT("a"), SPAN_LIT("2.5"), FIELD_STRING);
-    ck_assert_int_eq(harness_run(&h), STAGE_OK);
-    harness_field(&h, "n", "2.5", FIELD_FLOAT);
-    harness_close(&h);
+    ck_assert_int_eq(stagetest_run(&h), STAGE_OK);
+    stagetest_field(&h, "n", "2.5", FIELD_FLOAT);
+    stagetest_close(&h);
 
-    harness_open_ok(&h, &stage_set, "{field: s, value: '%{a}'}");
-    harness_begin(&h, "l", 1);
+    stagetest_open_ok(&h, &stage_set, "{field: s, value: '%{a}'}");
+    stagetest_begin(&h, "l", 1);
     event_set(&h.ev, SPAN_LIT("a"), SPAN_LIT("true"), FIELD_BOOL);
-    ck_assert_int_eq(harness_run(&h), STAGE_OK);
-    harness_field(&h, "s", "true", FIELD_STRING);
-    harness_close(&h);
+    ck_assert_int_eq(stagetest_run(&h), STAGE_OK);
+    stagetest_field(&h, "s", "true", FIELD_STRING);
+    stagetest_close(&h);
 }
 END_TEST
 
@@ -447,14 +327,14 @@ END_TEST
 START_TEST(set_single_reference_is_not_copied)
 {
     static const char value[] = "abc";
-    struct harness h;
+    struct stagetest h;
 
-    harness_open_ok(&h, &stage_set, "{field: b, value: '%{a}'}");
-    harness_begin(&h, "l", 1);
+    stagetest_open_ok(&h, &stage_set, "{field: b, value: '%{a}'}");
+    stagetest_begin(&h, "l", 1);
     event_set(&h.ev, SPAN_LIT("a"), span_str(value), FIELD_STRING);
-    ck_assert_int_eq(harness_run(&h), STAGE_OK);
+    ck_assert_int_eq(stagetest_run(&h), STAGE_OK);
     ck_assert_ptr_eq(event_get(&h.ev, SPAN_LIT("b"))->value.ptr, value);
-    harness_close(&h);
+    stagetest_close(&h);
 }
 END_TEST
 
@@ -462,14 +342,14 @@ END_TEST
  * brings a message again. */
 START_TEST(removed_message_is_absent_until_set)
 {
-    struct harness rm, set, cp;
+    struct stagetest rm, set, cp;
     struct span v;
 
-    harness_open_ok(&rm, &stage_remove, "fields: message");
-    harness_open_ok(&set, &stage_set, "{field: m, value: '%{message}'}");
-    harness_open_ok(&cp, &stage_copy, "fields: {message: x}");
-    harness_begin(&rm, "l", 1);
-    ck_assert_int_eq(harness_run(&rm), STAGE_OK);
+    stagetest_open_ok(&rm, &stage_remove, "fields: message");
+    stagetest_open_ok(&set, &stage_set, "{field: m, value: '%{message}'}");
+    stagetest_open_ok(&cp, &stage_copy, "fields: {message: x}");
+    stagetest_begin(&rm, "l", 1);
+    ck_assert_int_eq(stagetest_run(&rm), STAGE_OK);
     ck_assert(!event_value(&rm.ev, SPAN_LIT("message"), &v, NULL));
 
     /* The other stages run on rm's event. */
@@ -480,43 +360,43 @@ START_TEST(removed_message_is_absent_until_set)
                      STAGE_SKIPPED);
     ck_assert_uint_eq(rm.ev.nfields, 0);
     event_set(&rm.ev, SPAN_LIT("message"), SPAN_LIT("back"), FIELD_STRING);
-    ck_assert_str_eq(harness_doc(&rm), "{\"message\":\"back\"}");
-    harness_close(&rm);
-    harness_close(&set);
-    harness_close(&cp);
+    ck_assert_str_eq(stagetest_doc(&rm), "{\"message\":\"back\"}");
+    stagetest_close(&rm);
+    stagetest_close(&set);
+    stagetest_close(&cp);
 }
 END_TEST
 
 START_TEST(rename_keeps_types_and_values)
 {
-    struct harness h;
+    struct stagetest h;
 
-    harness_open_ok(&h, &stage_rename, "fields: {a: b}");
-    harness_begin(&h, "l", 1);
+    stagetest_open_ok(&h, &stage_rename, "fields: {a: b}");
+    stagetest_begin(&h, "l", 1);
     event_set(&h.ev, SPAN_LIT("a"), SPAN_LIT("1.5"), FIELD_FLOAT);
     event_set(&h.ev, SPAN_LIT("a.j"), SPAN_LIT("[true]"), FIELD_JSON);
-    ck_assert_int_eq(harness_run(&h), STAGE_OK);
-    harness_field(&h, "b", "1.5", FIELD_FLOAT);
-    harness_field(&h, "b.j", "[true]", FIELD_JSON);
+    ck_assert_int_eq(stagetest_run(&h), STAGE_OK);
+    stagetest_field(&h, "b", "1.5", FIELD_FLOAT);
+    stagetest_field(&h, "b.j", "[true]", FIELD_JSON);
     ck_assert_ptr_null(event_get(&h.ev, SPAN_LIT("a")));
     ck_assert_ptr_null(event_get(&h.ev, SPAN_LIT("a.j")));
-    harness_close(&h);
+    stagetest_close(&h);
 }
 END_TEST
 
 START_TEST(convert_failure_leaves_the_field)
 {
-    struct harness h;
+    struct stagetest h;
 
-    harness_open_ok(&h, &stage_convert, "fields: {n: bool}");
-    harness_begin(&h, "l", 1);
+    stagetest_open_ok(&h, &stage_convert, "fields: {n: bool}");
+    stagetest_begin(&h, "l", 1);
     event_set(&h.ev, SPAN_LIT("n"), SPAN_LIT("maybe"), FIELD_STRING);
-    ck_assert_int_eq(harness_run(&h), STAGE_NO_MATCH);
-    harness_field(&h, "n", "maybe", FIELD_STRING);
+    ck_assert_int_eq(stagetest_run(&h), STAGE_NO_MATCH);
+    stagetest_field(&h, "n", "maybe", FIELD_STRING);
     ck_assert_uint_eq(h.ev.nfields, 1);
     ck_assert_uint_eq(h.ev.ntags, 0); /* the chain tags, not the stage */
     ck_assert_str_eq(stage_convert.failure_tag, "_logship_type_failure");
-    harness_close(&h);
+    stagetest_close(&h);
 }
 END_TEST
 
@@ -561,14 +441,8 @@ static const struct {
 
 START_TEST(bad_configuration_fails_init)
 {
-    struct harness h;
-    struct errbuf err = {{0}};
-
-    ck_assert_int_lt(
-        harness_open(&h, init_errors[_i].type, init_errors[_i].yaml, &err), 0);
-    ck_assert_str_eq(err.msg, init_errors[_i].msg);
-    ck_assert_ptr_null(h.st.state);
-    harness_close(&h);
+    stagetest_init_fails(init_errors[_i].type, init_errors[_i].yaml,
+                         init_errors[_i].msg);
 }
 END_TEST
 
@@ -641,51 +515,51 @@ static const struct drop_case drop_cases[] = {
 START_TEST(drop_decides_on_the_field)
 {
     const struct drop_case *c = &drop_cases[_i];
-    struct harness h;
+    struct stagetest h;
 
-    harness_open_ok(&h, &stage_drop, c->yaml);
-    harness_begin(&h, c->line, strlen(c->line));
+    stagetest_open_ok(&h, &stage_drop, c->yaml);
+    stagetest_begin(&h, c->line, strlen(c->line));
     if (c->level != NULL)
         event_set(&h.ev, SPAN_LIT("level"), span_str(c->level), FIELD_STRING);
-    ck_assert_int_eq(harness_run(&h), c->status);
+    ck_assert_int_eq(stagetest_run(&h), c->status);
     ck_assert_uint_eq(h.ev.nfields, c->level != NULL);
-    harness_close(&h);
+    stagetest_close(&h);
 }
 END_TEST
 
 /* The subject is a span: a match cannot see bytes past it. */
 START_TEST(drop_matches_only_the_span)
 {
-    struct harness h;
+    struct stagetest h;
 
-    harness_open_ok(&h, &stage_drop, "pattern: 'ab$'");
-    harness_begin(&h, "abc", 2);
-    ck_assert_int_eq(harness_run(&h), STAGE_DROP);
-    harness_begin(&h, "a\0b", 3);
-    ck_assert_int_eq(harness_run(&h), STAGE_OK);
-    harness_close(&h);
-    harness_open_ok(&h, &stage_drop, "pattern: 'a\\x00b'");
-    harness_begin(&h, "a\0b", 3);
-    ck_assert_int_eq(harness_run(&h), STAGE_DROP);
-    harness_close(&h);
+    stagetest_open_ok(&h, &stage_drop, "pattern: 'ab$'");
+    stagetest_begin(&h, "abc", 2);
+    ck_assert_int_eq(stagetest_run(&h), STAGE_DROP);
+    stagetest_begin(&h, "a\0b", 3);
+    ck_assert_int_eq(stagetest_run(&h), STAGE_OK);
+    stagetest_close(&h);
+    stagetest_open_ok(&h, &stage_drop, "pattern: 'a\\x00b'");
+    stagetest_begin(&h, "a\0b", 3);
+    ck_assert_int_eq(stagetest_run(&h), STAGE_DROP);
+    stagetest_close(&h);
 }
 END_TEST
 
 /* Each worker has its own match data; one compiled pattern serves both. */
 START_TEST(drop_workers_are_independent)
 {
-    struct harness h;
+    struct stagetest h;
 
-    harness_open_ok(&h, &stage_drop, "pattern: x");
+    stagetest_open_ok(&h, &stage_drop, "pattern: x");
     void *other = stage_drop.worker_new(&h.st);
     ck_assert_ptr_nonnull(other);
     ck_assert_ptr_ne(other, h.worker);
-    harness_begin(&h, "x", 1);
+    stagetest_begin(&h, "x", 1);
     struct stage_ctx ctx = {.scratch = &h.sc};
     ck_assert_int_eq(stage_drop.apply(&h.st, other, &h.ev, &ctx), STAGE_DROP);
-    ck_assert_int_eq(harness_run(&h), STAGE_DROP);
+    ck_assert_int_eq(stagetest_run(&h), STAGE_DROP);
     stage_drop.worker_free(other);
-    harness_close(&h);
+    stagetest_close(&h);
 }
 END_TEST
 

@@ -10,141 +10,14 @@
 
 #include "stages.h"
 
-#include "buf.h"
 #include "conftree.h"
-#include "ndjson.h"
 #include "options.h"
+#include "stagetest.h"
 #include "xalloc.h"
 
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- harness: one stage, one worker, one event ---- */
-
-struct harness {
-    struct stage st;
-    void *worker; /* owned: from worker_new */
-    struct scratch sc;
-    struct event ev;
-    struct ndjson_enc enc;
-    struct buf out;
-    bool inited;
-};
-
-/* Binds yaml (options; "" for none), runs init; returns its result. */
-static int
-harness_open(struct harness *h, const struct stage_type *type, const char *yaml,
-             struct errbuf *err)
-{
-    struct errlist errs = {0};
-    struct opt_ctx octx = {.errs = &errs, .file = "t.yml"};
-    struct conf_tree *tree = NULL;
-
-    memset(h, 0, sizeof(*h));
-    h->st.type = type;
-    h->st.name = xstrdup(type->name);
-    h->st.conf = xcalloc(1, type->conf_size);
-    if (yaml[0] != '\0') {
-        tree = conftree_load_string("t.yml", yaml, strlen(yaml), &errs);
-        ck_assert_msg(tree != NULL, "%s", errs.count ? errs.msgs[0] : "");
-    }
-    size_t n = options_bind(type->options, tree ? tree->root : NULL, h->st.conf,
-                            &octx);
-    ck_assert_msg(n == 0, "%s", n ? errs.msgs[0] : "");
-    errlist_fini(&errs);
-    conftree_destroy(tree);
-    scratch_init(&h->sc);
-    ndjson_enc_init(&h->enc);
-    buf_init(&h->out, 0);
-    int rc = type->init(&h->st, err);
-    h->inited = rc == 0;
-    if (h->inited && type->worker_new != NULL)
-        h->worker = type->worker_new(&h->st);
-    return rc;
-}
-
-/* Opens a stage whose configuration must be valid. */
-static void
-harness_open_ok(struct harness *h, const struct stage_type *type,
-                const char *yaml)
-{
-    struct errbuf err = {{0}};
-    int rc = harness_open(h, type, yaml, &err);
-    ck_assert_msg(rc == 0, "init: %s", err.msg);
-}
-
-static void
-harness_close(struct harness *h)
-{
-    if (h->worker != NULL)
-        h->st.type->worker_free(h->worker);
-    if (h->inited && h->st.type->fini != NULL)
-        h->st.type->fini(&h->st);
-    options_fini(h->st.type->options, h->st.conf);
-    free(h->st.conf);
-    free(h->st.name);
-    event_fini(&h->ev);
-    scratch_fini(&h->sc);
-    ndjson_enc_fini(&h->enc);
-    buf_fini(&h->out);
-}
-
-/* Starts a new event whose text is line (len bytes). */
-static void
-harness_begin(struct harness *h, const char *line, size_t len)
-{
-    scratch_reset(&h->sc);
-    event_reset(&h->ev);
-    h->ev.text = (struct span){line, len};
-}
-
-static enum stage_status
-harness_run(struct harness *h)
-{
-    struct stage_ctx ctx = {.scratch = &h->sc};
-    return h->st.type->apply(&h->st, h->worker, &h->ev, &ctx);
-}
-
-static enum stage_status
-harness_apply(struct harness *h, const char *line)
-{
-    harness_begin(h, line, strlen(line));
-    return harness_run(h);
-}
-
-/*
- * The event as the encoder writes it, without @timestamp (time_ns is 0)
- * and the newline: "{...}". Valid until the next call.
- */
-static const char *
-harness_doc(struct harness *h)
-{
-    static const char prefix[] = "{\"@timestamp\":\"1970-01-01T00:00:00.000Z\"";
-    size_t plen = sizeof(prefix) - 1;
-
-    buf_reset(&h->out);
-    ck_assert_int_eq(ndjson_write_event(&h->enc, &h->out, &h->ev), 0);
-    ck_assert_msg(strncmp(h->out.data, prefix, plen) == 0, "%s", h->out.data);
-    ck_assert(h->out.len > plen + 1 && h->out.data[h->out.len - 1] == '\n');
-    h->out.data[--h->out.len] = '\0';
-    if (h->out.data[plen] == ',')
-        plen++;
-    h->out.data[plen - 1] = '{';
-    return h->out.data + plen - 1;
-}
-
-/* Asserts the last field set under name has exactly value and type. */
-static void
-harness_field(const struct harness *h, const char *name, const char *value,
-              enum field_type type)
-{
-    const struct field *f = event_get(&h->ev, span_str(name));
-    ck_assert_msg(f != NULL, "no field %s", name);
-    ck_assert_msg(span_eq(f->value, span_str(value)), "%s: '%.*s'", name,
-                  (int)f->value.len, f->value.ptr);
-    ck_assert_int_eq(f->type, type);
-}
 
 /* ---- cases ---- */
 
@@ -247,50 +120,50 @@ static const struct json_case json_cases[] = {
 START_TEST(lines_parse_to_exact_documents)
 {
     const struct json_case *c = &json_cases[_i];
-    struct harness h;
+    struct stagetest h;
 
-    harness_open_ok(&h, &stage_json, c->yaml);
-    ck_assert_int_eq(harness_apply(&h, c->line), c->status);
-    ck_assert_str_eq(harness_doc(&h), c->doc);
-    harness_close(&h);
+    stagetest_open_ok(&h, &stage_json, c->yaml);
+    ck_assert_int_eq(stagetest_apply(&h, c->line), c->status);
+    ck_assert_str_eq(stagetest_doc(&h), c->doc);
+    stagetest_close(&h);
 }
 END_TEST
 
 START_TEST(values_have_their_json_types)
 {
-    struct harness h;
+    struct stagetest h;
 
-    harness_open_ok(&h, &stage_json, "");
-    ck_assert_int_eq(harness_apply(&h,
-                                   "{\"s\":\"1\",\"i\":1,\"r\":1.0,\"b\":false,"
-                                   "\"a\":[],\"o\":{},\"n\":{\"x\":\"\"}}"),
-                     STAGE_OK);
-    harness_field(&h, "s", "1", FIELD_STRING);
-    harness_field(&h, "i", "1", FIELD_INT);
-    harness_field(&h, "r", "1.0", FIELD_FLOAT);
-    harness_field(&h, "b", "false", FIELD_BOOL);
-    harness_field(&h, "a", "[]", FIELD_JSON);
-    harness_field(&h, "o", "{}", FIELD_JSON);
-    harness_field(&h, "n.x", "", FIELD_STRING);
+    stagetest_open_ok(&h, &stage_json, "");
+    ck_assert_int_eq(
+        stagetest_apply(&h, "{\"s\":\"1\",\"i\":1,\"r\":1.0,\"b\":false,"
+                            "\"a\":[],\"o\":{},\"n\":{\"x\":\"\"}}"),
+        STAGE_OK);
+    stagetest_field(&h, "s", "1", FIELD_STRING);
+    stagetest_field(&h, "i", "1", FIELD_INT);
+    stagetest_field(&h, "r", "1.0", FIELD_FLOAT);
+    stagetest_field(&h, "b", "false", FIELD_BOOL);
+    stagetest_field(&h, "a", "[]", FIELD_JSON);
+    stagetest_field(&h, "o", "{}", FIELD_JSON);
+    stagetest_field(&h, "n.x", "", FIELD_STRING);
     ck_assert_ptr_null(event_get(&h.ev, SPAN_LIT("n")));
     ck_assert_uint_eq(h.ev.nfields, 7);
-    harness_close(&h);
+    stagetest_close(&h);
 }
 END_TEST
 
 /* Strings keep embedded NUL bytes: lengths, not C strings. */
 START_TEST(strings_keep_nul_bytes)
 {
-    struct harness h;
+    struct stagetest h;
 
-    harness_open_ok(&h, &stage_json, "");
-    ck_assert_int_eq(harness_apply(&h, "{\"k\":\"a\\u0000b\\u0000\"}"),
+    stagetest_open_ok(&h, &stage_json, "");
+    ck_assert_int_eq(stagetest_apply(&h, "{\"k\":\"a\\u0000b\\u0000\"}"),
                      STAGE_OK);
     const struct field *f = event_get(&h.ev, SPAN_LIT("k"));
     ck_assert_ptr_nonnull(f);
     ck_assert_uint_eq(f->value.len, 4);
     ck_assert_mem_eq(f->value.ptr, "a\0b\0", 4);
-    harness_close(&h);
+    stagetest_close(&h);
 }
 END_TEST
 
@@ -298,42 +171,43 @@ END_TEST
 START_TEST(line_is_a_span)
 {
     static const char line[] = "{\"a\":1}{\"b\":2}";
-    struct harness h;
+    struct stagetest h;
 
-    harness_open_ok(&h, &stage_json, "");
-    harness_begin(&h, line, 7);
-    ck_assert_int_eq(harness_run(&h), STAGE_OK);
-    harness_field(&h, "a", "1", FIELD_INT);
+    stagetest_open_ok(&h, &stage_json, "");
+    stagetest_begin(&h, line, 7);
+    ck_assert_int_eq(stagetest_run(&h), STAGE_OK);
+    stagetest_field(&h, "a", "1", FIELD_INT);
     ck_assert_ptr_null(event_get(&h.ev, SPAN_LIT("b")));
-    harness_begin(&h, "{\"a\":\"x\0y\"}", 11);
-    ck_assert_int_eq(harness_run(&h), STAGE_NO_MATCH);
-    harness_close(&h);
+    stagetest_begin(&h, "{\"a\":\"x\0y\"}", 11);
+    ck_assert_int_eq(stagetest_run(&h), STAGE_NO_MATCH);
+    stagetest_close(&h);
 }
 END_TEST
 
 START_TEST(objects_deeper_than_max_depth_stay_json)
 {
-    struct harness h;
+    struct stagetest h;
 
-    harness_open_ok(&h, &stage_json, "max_depth: 2");
-    ck_assert_int_eq(harness_apply(&h, "{\"a\":{\"x\":1,\"b\":{\"c\":{\"d\":"
-                                       "1.5}},\"e\":{}},\"f\":{\"g\":2}}"),
+    stagetest_open_ok(&h, &stage_json, "max_depth: 2");
+    ck_assert_int_eq(stagetest_apply(&h, "{\"a\":{\"x\":1,\"b\":{\"c\":{\"d\":"
+                                         "1.5}},\"e\":{}},\"f\":{\"g\":2}}"),
                      STAGE_OK);
-    harness_field(&h, "a.x", "1", FIELD_INT);
-    harness_field(&h, "a.b", "{\"c\":{\"d\":1.5}}", FIELD_JSON);
-    harness_field(&h, "a.e", "{}", FIELD_JSON);
-    harness_field(&h, "f.g", "2", FIELD_INT);
+    stagetest_field(&h, "a.x", "1", FIELD_INT);
+    stagetest_field(&h, "a.b", "{\"c\":{\"d\":1.5}}", FIELD_JSON);
+    stagetest_field(&h, "a.e", "{}", FIELD_JSON);
+    stagetest_field(&h, "f.g", "2", FIELD_INT);
     ck_assert_uint_eq(h.ev.nfields, 4);
-    harness_close(&h);
+    stagetest_close(&h);
 
-    harness_open_ok(&h, &stage_json, "max_depth: 1");
-    ck_assert_int_eq(harness_apply(&h, "{\"a\":{\"b\":1},\"c\":3}"), STAGE_OK);
-    harness_field(&h, "a", "{\"b\":1}", FIELD_JSON);
-    harness_field(&h, "c", "3", FIELD_INT);
-    ck_assert_str_eq(harness_doc(&h),
+    stagetest_open_ok(&h, &stage_json, "max_depth: 1");
+    ck_assert_int_eq(stagetest_apply(&h, "{\"a\":{\"b\":1},\"c\":3}"),
+                     STAGE_OK);
+    stagetest_field(&h, "a", "{\"b\":1}", FIELD_JSON);
+    stagetest_field(&h, "c", "3", FIELD_INT);
+    ck_assert_str_eq(stagetest_doc(&h),
                      "{\"a\":{\"b\":1},\"c\":3,\"message\":\"{\\\"a\\\":"
                      "{\\\"b\\\":1},\\\"c\\\":3}\"}");
-    harness_close(&h);
+    stagetest_close(&h);
 }
 END_TEST
 
@@ -341,7 +215,7 @@ END_TEST
 START_TEST(default_depth_is_sixteen)
 {
     char line[256] = "", name[64] = "";
-    struct harness h;
+    struct stagetest h;
 
     for (int i = 0; i < 17; i++)
         strcat(line, "{\"k\":");
@@ -351,11 +225,11 @@ START_TEST(default_depth_is_sixteen)
     for (int i = 0; i < 16; i++)
         strcat(name, i ? ".k" : "k");
 
-    harness_open_ok(&h, &stage_json, "");
-    ck_assert_int_eq(harness_apply(&h, line), STAGE_OK);
+    stagetest_open_ok(&h, &stage_json, "");
+    ck_assert_int_eq(stagetest_apply(&h, line), STAGE_OK);
     ck_assert_uint_eq(h.ev.nfields, 1);
-    harness_field(&h, name, "{\"k\":1}", FIELD_JSON);
-    harness_close(&h);
+    stagetest_field(&h, name, "{\"k\":1}", FIELD_JSON);
+    stagetest_close(&h);
 }
 END_TEST
 
@@ -365,7 +239,7 @@ START_TEST(very_deep_nesting_is_kept_as_json)
     enum { LEVELS = 500 };
     char *line = xmalloc(LEVELS * 6 + 2);
     char *p = line;
-    struct harness h;
+    struct stagetest h;
 
     for (int i = 0; i < LEVELS; i++)
         p += sprintf(p, "{\"k\":");
@@ -374,8 +248,8 @@ START_TEST(very_deep_nesting_is_kept_as_json)
         *p++ = '}';
     *p = '\0';
 
-    harness_open_ok(&h, &stage_json, "max_depth: 3");
-    ck_assert_int_eq(harness_apply(&h, line), STAGE_OK);
+    stagetest_open_ok(&h, &stage_json, "max_depth: 3");
+    ck_assert_int_eq(stagetest_apply(&h, line), STAGE_OK);
     ck_assert_uint_eq(h.ev.nfields, 1);
     const struct field *f = event_get(&h.ev, SPAN_LIT("k.k.k"));
     ck_assert_ptr_nonnull(f);
@@ -383,61 +257,61 @@ START_TEST(very_deep_nesting_is_kept_as_json)
     /* What is kept is the rest of the line: LEVELS - 3 objects. */
     ck_assert_uint_eq(f->value.len, (LEVELS - 3) * 6 + 1);
     ck_assert_mem_eq(f->value.ptr, line + 3 * 5, f->value.len);
-    harness_close(&h);
+    stagetest_close(&h);
     free(line);
 }
 END_TEST
 
 START_TEST(other_field_is_parsed)
 {
-    struct harness h;
+    struct stagetest h;
 
-    harness_open_ok(&h, &stage_json, "field: payload");
-    ck_assert_int_eq(harness_apply(&h, "{\"a\":1}"), STAGE_SKIPPED);
+    stagetest_open_ok(&h, &stage_json, "field: payload");
+    ck_assert_int_eq(stagetest_apply(&h, "{\"a\":1}"), STAGE_SKIPPED);
     ck_assert_uint_eq(h.ev.nfields, 0);
 
-    harness_begin(&h, "text", 4);
+    stagetest_begin(&h, "text", 4);
     event_set(&h.ev, SPAN_LIT("payload"), SPAN_LIT("{\"a\":{\"b\":\"c\"}}"),
               FIELD_STRING);
-    ck_assert_int_eq(harness_run(&h), STAGE_OK);
-    ck_assert_str_eq(harness_doc(&h),
+    ck_assert_int_eq(stagetest_run(&h), STAGE_OK);
+    ck_assert_str_eq(stagetest_doc(&h),
                      "{\"a\":{\"b\":\"c\"},\"message\":\"text\",\"payload\":"
                      "\"{\\\"a\\\":{\\\"b\\\":\\\"c\\\"}}\"}");
 
-    harness_begin(&h, "text", 4);
+    stagetest_begin(&h, "text", 4);
     event_set(&h.ev, SPAN_LIT("payload"), SPAN_LIT("nope"), FIELD_STRING);
-    ck_assert_int_eq(harness_run(&h), STAGE_NO_MATCH);
+    ck_assert_int_eq(stagetest_run(&h), STAGE_NO_MATCH);
     ck_assert_uint_eq(h.ev.nfields, 1);
-    harness_close(&h);
+    stagetest_close(&h);
 }
 END_TEST
 
 /* A message a stage removed is absent: nothing to parse. */
 START_TEST(removed_message_is_skipped)
 {
-    struct harness h;
+    struct stagetest h;
 
-    harness_open_ok(&h, &stage_json, "");
-    harness_begin(&h, "{\"a\":1}", 7);
+    stagetest_open_ok(&h, &stage_json, "");
+    stagetest_begin(&h, "{\"a\":1}", 7);
     event_remove(&h.ev, SPAN_LIT("message"));
-    ck_assert_int_eq(harness_run(&h), STAGE_SKIPPED);
+    ck_assert_int_eq(stagetest_run(&h), STAGE_SKIPPED);
     ck_assert_uint_eq(h.ev.nfields, 0);
-    harness_close(&h);
+    stagetest_close(&h);
 }
 END_TEST
 
 /* Fields are copied out of jansson: they survive the next parse. */
 START_TEST(values_outlive_the_parse)
 {
-    struct harness h;
+    struct stagetest h;
     char line[] = "{\"a\":\"first\",\"b\":[1]}";
 
-    harness_open_ok(&h, &stage_json, "");
-    ck_assert_int_eq(harness_apply(&h, line), STAGE_OK);
+    stagetest_open_ok(&h, &stage_json, "");
+    ck_assert_int_eq(stagetest_apply(&h, line), STAGE_OK);
     memset(line, ' ', sizeof(line) - 1);
-    harness_field(&h, "a", "first", FIELD_STRING);
-    harness_field(&h, "b", "[1]", FIELD_JSON);
-    harness_close(&h);
+    stagetest_field(&h, "a", "first", FIELD_STRING);
+    stagetest_field(&h, "b", "[1]", FIELD_JSON);
+    stagetest_close(&h);
 }
 END_TEST
 

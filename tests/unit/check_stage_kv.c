@@ -11,140 +11,12 @@
 #include "stages.h"
 
 #include "buf.h"
-#include "conftree.h"
 #include "ndjson.h"
-#include "options.h"
-#include "xalloc.h"
+#include "stagetest.h"
 
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- harness: one stage, one worker, one event ---- */
-
-struct harness {
-    struct stage st;
-    void *worker; /* owned: from worker_new */
-    struct scratch sc;
-    struct event ev;
-    struct ndjson_enc enc;
-    struct buf out;
-    bool inited;
-};
-
-/* Binds yaml (options; "" for none), runs init; returns its result. */
-static int
-harness_open(struct harness *h, const struct stage_type *type, const char *yaml,
-             struct errbuf *err)
-{
-    struct errlist errs = {0};
-    struct opt_ctx octx = {.errs = &errs, .file = "t.yml"};
-    struct conf_tree *tree = NULL;
-
-    memset(h, 0, sizeof(*h));
-    h->st.type = type;
-    h->st.name = xstrdup(type->name);
-    h->st.conf = xcalloc(1, type->conf_size);
-    if (yaml[0] != '\0') {
-        tree = conftree_load_string("t.yml", yaml, strlen(yaml), &errs);
-        ck_assert_msg(tree != NULL, "%s", errs.count ? errs.msgs[0] : "");
-    }
-    size_t n = options_bind(type->options, tree ? tree->root : NULL, h->st.conf,
-                            &octx);
-    ck_assert_msg(n == 0, "%s", n ? errs.msgs[0] : "");
-    errlist_fini(&errs);
-    conftree_destroy(tree);
-    scratch_init(&h->sc);
-    ndjson_enc_init(&h->enc);
-    buf_init(&h->out, 0);
-    int rc = type->init(&h->st, err);
-    h->inited = rc == 0;
-    if (h->inited && type->worker_new != NULL)
-        h->worker = type->worker_new(&h->st);
-    return rc;
-}
-
-/* Opens a stage whose configuration must be valid. */
-static void
-harness_open_ok(struct harness *h, const struct stage_type *type,
-                const char *yaml)
-{
-    struct errbuf err = {{0}};
-    int rc = harness_open(h, type, yaml, &err);
-    ck_assert_msg(rc == 0, "init: %s", err.msg);
-}
-
-static void
-harness_close(struct harness *h)
-{
-    if (h->worker != NULL)
-        h->st.type->worker_free(h->worker);
-    if (h->inited && h->st.type->fini != NULL)
-        h->st.type->fini(&h->st);
-    options_fini(h->st.type->options, h->st.conf);
-    free(h->st.conf);
-    free(h->st.name);
-    event_fini(&h->ev);
-    scratch_fini(&h->sc);
-    ndjson_enc_fini(&h->enc);
-    buf_fini(&h->out);
-}
-
-/* Starts a new event whose text is line (len bytes). */
-static void
-harness_begin(struct harness *h, const char *line, size_t len)
-{
-    scratch_reset(&h->sc);
-    event_reset(&h->ev);
-    h->ev.text = (struct span){line, len};
-}
-
-static enum stage_status
-harness_run(struct harness *h)
-{
-    struct stage_ctx ctx = {.scratch = &h->sc};
-    return h->st.type->apply(&h->st, h->worker, &h->ev, &ctx);
-}
-
-static enum stage_status
-harness_apply(struct harness *h, const char *line)
-{
-    harness_begin(h, line, strlen(line));
-    return harness_run(h);
-}
-
-/*
- * The event as the encoder writes it, without @timestamp (time_ns is 0)
- * and the newline: "{...}". Valid until the next call.
- */
-static const char *
-harness_doc(struct harness *h)
-{
-    static const char prefix[] = "{\"@timestamp\":\"1970-01-01T00:00:00.000Z\"";
-    size_t plen = sizeof(prefix) - 1;
-
-    buf_reset(&h->out);
-    ck_assert_int_eq(ndjson_write_event(&h->enc, &h->out, &h->ev), 0);
-    ck_assert_msg(strncmp(h->out.data, prefix, plen) == 0, "%s", h->out.data);
-    ck_assert(h->out.len > plen + 1 && h->out.data[h->out.len - 1] == '\n');
-    h->out.data[--h->out.len] = '\0';
-    if (h->out.data[plen] == ',')
-        plen++;
-    h->out.data[plen - 1] = '{';
-    return h->out.data + plen - 1;
-}
-
-/* Asserts the last field set under name has exactly value and type. */
-static void
-harness_field(const struct harness *h, const char *name, const char *value,
-              enum field_type type)
-{
-    const struct field *f = event_get(&h->ev, span_str(name));
-    ck_assert_msg(f != NULL, "no field %s", name);
-    ck_assert_msg(span_eq(f->value, span_str(value)), "%s: '%.*s'", name,
-                  (int)f->value.len, f->value.ptr);
-    ck_assert_int_eq(f->type, type);
-}
 
 /* ---- cases ---- */
 
@@ -228,9 +100,9 @@ static const struct kv_case kv_cases[] = {
 
 /* The document with the message member (always the raw line) cut out. */
 static const char *
-kv_doc_without_message(struct harness *h, const char *line)
+kv_doc_without_message(struct stagetest *h, const char *line)
 {
-    char *doc = (char *)harness_doc(h);
+    char *doc = (char *)stagetest_doc(h);
     struct buf msg;
 
     buf_init(&msg, 0);
@@ -251,12 +123,12 @@ kv_doc_without_message(struct harness *h, const char *line)
 START_TEST(lines_split_to_exact_documents)
 {
     const struct kv_case *c = &kv_cases[_i];
-    struct harness h;
+    struct stagetest h;
 
-    harness_open_ok(&h, &stage_kv, c->yaml);
-    ck_assert_int_eq(harness_apply(&h, c->line), c->status);
+    stagetest_open_ok(&h, &stage_kv, c->yaml);
+    ck_assert_int_eq(stagetest_apply(&h, c->line), c->status);
     ck_assert_str_eq(kv_doc_without_message(&h, c->line), c->doc);
-    harness_close(&h);
+    stagetest_close(&h);
 }
 END_TEST
 
@@ -264,37 +136,37 @@ END_TEST
 START_TEST(plain_pairs_point_into_the_line)
 {
     static const char line[] = "a=1 bb=\"two\" c=\"x\\\"y\"";
-    struct harness h;
+    struct stagetest h;
 
-    harness_open_ok(&h, &stage_kv, "");
-    ck_assert_int_eq(harness_apply(&h, line), STAGE_OK);
+    stagetest_open_ok(&h, &stage_kv, "");
+    ck_assert_int_eq(stagetest_apply(&h, line), STAGE_OK);
     ck_assert_uint_eq(h.ev.nfields, 3);
     ck_assert_ptr_eq(h.ev.fields[0].name.ptr, line);
     ck_assert_ptr_eq(h.ev.fields[0].value.ptr, line + 2);
     ck_assert_ptr_eq(h.ev.fields[1].name.ptr, line + 4);
     ck_assert_ptr_eq(h.ev.fields[1].value.ptr, line + 8);
-    harness_field(&h, "c", "x\"y", FIELD_STRING);
+    stagetest_field(&h, "c", "x\"y", FIELD_STRING);
     ck_assert(h.ev.fields[2].value.ptr < line ||
               h.ev.fields[2].value.ptr >= line + sizeof(line));
-    harness_close(&h);
+    stagetest_close(&h);
 }
 END_TEST
 
 START_TEST(typed_values_have_their_types)
 {
-    struct harness h;
+    struct stagetest h;
 
-    harness_open_ok(&h, &stage_kv, "types: {i: int, f: float, b: bool}");
-    ck_assert_int_eq(harness_apply(&h, "i=1 f=2.5 b=off s=3"), STAGE_OK);
-    harness_field(&h, "i", "1", FIELD_INT);
-    harness_field(&h, "f", "2.5", FIELD_FLOAT);
-    harness_field(&h, "b", "false", FIELD_BOOL);
-    harness_field(&h, "s", "3", FIELD_STRING);
+    stagetest_open_ok(&h, &stage_kv, "types: {i: int, f: float, b: bool}");
+    ck_assert_int_eq(stagetest_apply(&h, "i=1 f=2.5 b=off s=3"), STAGE_OK);
+    stagetest_field(&h, "i", "1", FIELD_INT);
+    stagetest_field(&h, "f", "2.5", FIELD_FLOAT);
+    stagetest_field(&h, "b", "false", FIELD_BOOL);
+    stagetest_field(&h, "s", "3", FIELD_STRING);
     ck_assert_uint_eq(h.ev.ntags, 0);
-    ck_assert_int_eq(harness_apply(&h, "i=1.5"), STAGE_OK);
-    harness_field(&h, "i", "1.5", FIELD_STRING);
+    ck_assert_int_eq(stagetest_apply(&h, "i=1.5"), STAGE_OK);
+    stagetest_field(&h, "i", "1.5", FIELD_STRING);
     ck_assert_uint_eq(h.ev.ntags, 1);
-    harness_close(&h);
+    stagetest_close(&h);
 }
 END_TEST
 
@@ -302,38 +174,38 @@ END_TEST
 START_TEST(line_is_a_span)
 {
     static const char line[] = "a=\"x y\" b=2";
-    struct harness h;
+    struct stagetest h;
 
-    harness_open_ok(&h, &stage_kv, "");
-    harness_begin(&h, line, 5); /* a="x */
-    ck_assert_int_eq(harness_run(&h), STAGE_OK);
-    harness_field(&h, "a", "\"x", FIELD_STRING);
+    stagetest_open_ok(&h, &stage_kv, "");
+    stagetest_begin(&h, line, 5); /* a="x */
+    ck_assert_int_eq(stagetest_run(&h), STAGE_OK);
+    stagetest_field(&h, "a", "\"x", FIELD_STRING);
     ck_assert_uint_eq(h.ev.nfields, 1);
-    harness_begin(&h, line, 1); /* a */
-    ck_assert_int_eq(harness_run(&h), STAGE_NO_MATCH);
-    harness_begin(&h, "a=\\", 3); /* a backslash as the last byte */
-    ck_assert_int_eq(harness_run(&h), STAGE_OK);
-    harness_field(&h, "a", "\\", FIELD_STRING);
-    harness_begin(&h, "a=\"\\", 4);
-    ck_assert_int_eq(harness_run(&h), STAGE_OK);
-    harness_field(&h, "a", "\"\\", FIELD_STRING);
-    harness_close(&h);
+    stagetest_begin(&h, line, 1); /* a */
+    ck_assert_int_eq(stagetest_run(&h), STAGE_NO_MATCH);
+    stagetest_begin(&h, "a=\\", 3); /* a backslash as the last byte */
+    ck_assert_int_eq(stagetest_run(&h), STAGE_OK);
+    stagetest_field(&h, "a", "\\", FIELD_STRING);
+    stagetest_begin(&h, "a=\"\\", 4);
+    ck_assert_int_eq(stagetest_run(&h), STAGE_OK);
+    stagetest_field(&h, "a", "\"\\", FIELD_STRING);
+    stagetest_close(&h);
 }
 END_TEST
 
 START_TEST(other_field_is_split)
 {
-    struct harness h;
+    struct stagetest h;
 
-    harness_open_ok(&h, &stage_kv, "field: query");
-    ck_assert_int_eq(harness_apply(&h, "a=1"), STAGE_SKIPPED);
+    stagetest_open_ok(&h, &stage_kv, "field: query");
+    ck_assert_int_eq(stagetest_apply(&h, "a=1"), STAGE_SKIPPED);
     ck_assert_uint_eq(h.ev.nfields, 0);
-    harness_begin(&h, "x=y", 3);
+    stagetest_begin(&h, "x=y", 3);
     event_set(&h.ev, SPAN_LIT("query"), SPAN_LIT("a=1 b=2"), FIELD_STRING);
-    ck_assert_int_eq(harness_run(&h), STAGE_OK);
-    ck_assert_str_eq(harness_doc(&h), "{\"a\":\"1\",\"b\":\"2\",\"message\":"
-                                      "\"x=y\",\"query\":\"a=1 b=2\"}");
-    harness_close(&h);
+    ck_assert_int_eq(stagetest_run(&h), STAGE_OK);
+    ck_assert_str_eq(stagetest_doc(&h), "{\"a\":\"1\",\"b\":\"2\",\"message\":"
+                                        "\"x=y\",\"query\":\"a=1 b=2\"}");
+    stagetest_close(&h);
 }
 END_TEST
 
@@ -359,14 +231,8 @@ START_TEST(bad_options_are_refused)
          "types.a: unknown type 'json' (expected int, float, bool or "
          "string)"},
     };
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        struct harness h;
-        struct errbuf err = {{0}};
-        ck_assert_int_lt(harness_open(&h, &stage_kv, bad[i].yaml, &err), 0);
-        ck_assert_str_eq(err.msg, bad[i].msg);
-        ck_assert_ptr_null(h.st.state);
-        harness_close(&h);
-    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        stagetest_init_fails(&stage_kv, bad[i].yaml, bad[i].msg);
 }
 END_TEST
 

@@ -13,6 +13,7 @@
 #include "scratch.h"
 #include "stage.h"
 #include "stages.h"
+#include "stagetest.h"
 #include "xalloc.h"
 
 #include <check.h>
@@ -25,86 +26,20 @@
 #define READ_NS (1798761605LL * NS) /* 2027-01-01T00:00:05Z */
 #define APACHE  "%d/%b/%Y:%H:%M:%S %z"
 
-struct fixture {
-    struct stage st;
-    struct conf_tree *tree; /* owned */
-    struct errlist errs;
-    void *worker; /* owned: from worker_new, if any */
-    struct scratch sc;
-    struct event ev;
-    struct stage_ctx ctx;
-    bool ready; /* init succeeded */
-};
-
-/* Binds yaml into a fresh stage and runs init; returns init's result. */
-static int
-fixture_init(struct fixture *fx, const char *yaml, struct errbuf *err)
-{
-    memset(fx, 0, sizeof(*fx));
-    fx->tree = conftree_load_string("t.yml", yaml, strlen(yaml), &fx->errs);
-    ck_assert_msg(fx->tree != NULL, "%s",
-                  fx->errs.count ? fx->errs.msgs[0] : "");
-    fx->st.type = &stage_time;
-    fx->st.conf = xcalloc(1, stage_time.conf_size);
-    struct opt_ctx octx = {.errs = &fx->errs, .file = fx->tree->path};
-    size_t nerrs =
-        options_bind(stage_time.options, fx->tree->root, fx->st.conf, &octx);
-    ck_assert_msg(nerrs == 0, "%s", nerrs ? fx->errs.msgs[0] : "");
-    int rc = stage_time.init(&fx->st, err);
-    fx->ready = rc == 0;
-    if (fx->ready && stage_time.worker_new != NULL)
-        fx->worker = stage_time.worker_new(&fx->st);
-    scratch_init(&fx->sc);
-    fx->ctx.scratch = &fx->sc;
-    return rc;
-}
-
-/* Initialises with yaml and fails the test unless init succeeds. */
-static void
-fixture_ready(struct fixture *fx, const char *yaml)
-{
-    struct errbuf err;
-    int rc = fixture_init(fx, yaml, &err);
-    ck_assert_msg(rc == 0, "init: %s", err.msg);
-}
-
-static void
-fixture_fini(struct fixture *fx)
-{
-    if (fx->worker != NULL)
-        stage_time.worker_free(fx->worker);
-    if (fx->ready && stage_time.fini != NULL)
-        stage_time.fini(&fx->st);
-    options_fini(stage_time.options, fx->st.conf);
-    free(fx->st.conf);
-    conftree_destroy(fx->tree);
-    errlist_fini(&fx->errs);
-    scratch_fini(&fx->sc);
-    event_fini(&fx->ev);
-}
-
 /* Starts a new event read at read_ns, with field = value if field. */
 static void
-fixture_event(struct fixture *fx, const char *field, const char *value,
-              int64_t read_ns)
+time_event(struct stagetest *fx, const char *field, const char *value,
+           int64_t read_ns)
 {
-    event_reset(&fx->ev);
-    scratch_reset(&fx->sc);
+    stagetest_begin(fx, NULL, 0);
     fx->ev.time_ns = read_ns;
-    fx->ctx.note = NULL;
     if (field != NULL)
         event_set(&fx->ev, span_str(field), span_str(value), FIELD_STRING);
 }
 
-static enum stage_status
-fixture_apply(struct fixture *fx)
-{
-    return stage_time.apply(&fx->st, fx->worker, &fx->ev, &fx->ctx);
-}
-
 /* The value of a field as a NUL-terminated string in scratch, or NULL. */
 static const char *
-field_text(struct fixture *fx, const char *name)
+field_text(struct stagetest *fx, const char *name)
 {
     const struct field *f = event_get(&fx->ev, span_str(name));
     return f ? scratch_strndup(&fx->sc, f->value.ptr, f->value.len) : NULL;
@@ -127,109 +62,113 @@ END_TEST
 
 START_TEST(sets_timestamp_from_the_field)
 {
-    struct fixture fx;
-    fixture_ready(&fx, "formats: ['" APACHE "']\n");
-    fixture_event(&fx, "timestamp", "26/Nov/2026:06:21:21 +0100", READ_NS);
-    ck_assert_int_eq(fixture_apply(&fx), STAGE_OK);
+    struct stagetest fx;
+    stagetest_open_ok(&fx, &stage_time, "formats: ['" APACHE "']\n");
+    time_event(&fx, "timestamp", "26/Nov/2026:06:21:21 +0100", READ_NS);
+    ck_assert_int_eq(stagetest_run(&fx), STAGE_OK);
     ck_assert_int_eq(fx.ev.time_ns, (E0 - 3600) * NS);
     ck_assert_str_eq(fx.ctx.note, APACHE);
     /* the source field stays by default */
     ck_assert_str_eq(field_text(&fx, "timestamp"),
                      "26/Nov/2026:06:21:21 +0100");
-    fixture_fini(&fx);
+    stagetest_close(&fx);
 }
 END_TEST
 
 START_TEST(reads_the_message_text)
 {
-    struct fixture fx;
-    fixture_ready(&fx, "field: message\nformats: ISO8601\n");
-    fixture_event(&fx, NULL, NULL, READ_NS);
+    struct stagetest fx;
+    stagetest_open_ok(&fx, &stage_time, "field: message\nformats: ISO8601\n");
+    time_event(&fx, NULL, NULL, READ_NS);
     fx.ev.text = span_str("2026-11-26T06:21:21.250Z");
-    ck_assert_int_eq(fixture_apply(&fx), STAGE_OK);
+    ck_assert_int_eq(stagetest_run(&fx), STAGE_OK);
     ck_assert_int_eq(fx.ev.time_ns, E0 * NS + 250000000);
-    fixture_fini(&fx);
+    stagetest_close(&fx);
 }
 END_TEST
 
 START_TEST(timezone_applies_to_times_without_offset)
 {
-    struct fixture fx;
-    fixture_ready(&fx, "formats: ISO8601\ntimezone: Europe/Paris\n");
-    fixture_event(&fx, "timestamp", "2026-07-01 12:00:00", READ_NS);
-    ck_assert_int_eq(fixture_apply(&fx), STAGE_OK);
+    struct stagetest fx;
+    stagetest_open_ok(&fx, &stage_time,
+                      "formats: ISO8601\ntimezone: Europe/Paris\n");
+    time_event(&fx, "timestamp", "2026-07-01 12:00:00", READ_NS);
+    ck_assert_int_eq(stagetest_run(&fx), STAGE_OK);
     ck_assert_int_eq(fx.ev.time_ns, 1782900000LL * NS);
     /* an offset in the input wins over the zone */
-    fixture_event(&fx, "timestamp", "2026-07-01 12:00:00Z", READ_NS);
-    ck_assert_int_eq(fixture_apply(&fx), STAGE_OK);
+    time_event(&fx, "timestamp", "2026-07-01 12:00:00Z", READ_NS);
+    ck_assert_int_eq(stagetest_run(&fx), STAGE_OK);
     ck_assert_int_eq(fx.ev.time_ns, 1782907200LL * NS);
-    fixture_fini(&fx);
+    stagetest_close(&fx);
 }
 END_TEST
 
 START_TEST(year_is_inferred_from_the_read_time)
 {
-    struct fixture fx;
-    fixture_ready(&fx, "formats: SYSLOG\n");
+    struct stagetest fx;
+    stagetest_open_ok(&fx, &stage_time, "formats: SYSLOG\n");
     /* a December line read on New Year's day is last year's */
-    fixture_event(&fx, "timestamp", "Dec 31 23:59:58", READ_NS);
-    ck_assert_int_eq(fixture_apply(&fx), STAGE_OK);
+    time_event(&fx, "timestamp", "Dec 31 23:59:58", READ_NS);
+    ck_assert_int_eq(stagetest_run(&fx), STAGE_OK);
     ck_assert_int_eq(fx.ev.time_ns, 1798761598LL * NS);
     /* the same line read in December 2027 is that year's (so results of
      * yearless formats must not be cached by value) */
-    fixture_event(&fx, "timestamp", "Dec 31 23:59:58", 1827619200LL * NS);
-    ck_assert_int_eq(fixture_apply(&fx), STAGE_OK);
+    time_event(&fx, "timestamp", "Dec 31 23:59:58", 1827619200LL * NS);
+    ck_assert_int_eq(stagetest_run(&fx), STAGE_OK);
     ck_assert_int_eq(fx.ev.time_ns, 1830297598LL * NS);
-    fixture_event(&fx, "timestamp", "Jan  1 00:00:03", READ_NS);
-    ck_assert_int_eq(fixture_apply(&fx), STAGE_OK);
+    time_event(&fx, "timestamp", "Jan  1 00:00:03", READ_NS);
+    ck_assert_int_eq(stagetest_run(&fx), STAGE_OK);
     ck_assert_int_eq(fx.ev.time_ns, 1798761603LL * NS);
-    fixture_fini(&fx);
+    stagetest_close(&fx);
 }
 END_TEST
 
 START_TEST(target_field_gets_iso_text)
 {
-    struct fixture fx;
-    fixture_ready(&fx, "formats: UNIX_MS\ntarget: event.created\n");
-    fixture_event(&fx, "timestamp", "1795674081123", READ_NS);
-    ck_assert_int_eq(fixture_apply(&fx), STAGE_OK);
+    struct stagetest fx;
+    stagetest_open_ok(&fx, &stage_time,
+                      "formats: UNIX_MS\ntarget: event.created\n");
+    time_event(&fx, "timestamp", "1795674081123", READ_NS);
+    ck_assert_int_eq(stagetest_run(&fx), STAGE_OK);
     ck_assert_int_eq(fx.ev.time_ns, READ_NS); /* @timestamp untouched */
     const struct field *f = event_get(&fx.ev, SPAN_LIT("event.created"));
     ck_assert_ptr_nonnull(f);
     ck_assert_int_eq(f->type, FIELD_STRING);
     ck_assert_str_eq(field_text(&fx, "event.created"),
                      "2026-11-26T06:21:21.123Z");
-    fixture_fini(&fx);
+    stagetest_close(&fx);
 }
 END_TEST
 
 START_TEST(remove_field_after_success_only)
 {
-    struct fixture fx;
-    fixture_ready(&fx, "field: ts\nformats: ISO8601\nremove_field: true\n");
-    fixture_event(&fx, "ts", "2026-11-26T06:21:21Z", READ_NS);
+    struct stagetest fx;
+    stagetest_open_ok(&fx, &stage_time,
+                      "field: ts\nformats: ISO8601\nremove_field: true\n");
+    time_event(&fx, "ts", "2026-11-26T06:21:21Z", READ_NS);
     event_set(&fx.ev, SPAN_LIT("other"), SPAN_LIT("x"), FIELD_STRING);
-    ck_assert_int_eq(fixture_apply(&fx), STAGE_OK);
+    ck_assert_int_eq(stagetest_run(&fx), STAGE_OK);
     ck_assert_int_eq(fx.ev.time_ns, E0 * NS);
     ck_assert_ptr_null(event_get(&fx.ev, SPAN_LIT("ts")));
     ck_assert_ptr_nonnull(event_get(&fx.ev, SPAN_LIT("other")));
 
-    fixture_event(&fx, "ts", "not a time", READ_NS);
-    ck_assert_int_eq(fixture_apply(&fx), STAGE_NO_MATCH);
+    time_event(&fx, "ts", "not a time", READ_NS);
+    ck_assert_int_eq(stagetest_run(&fx), STAGE_NO_MATCH);
     ck_assert_str_eq(field_text(&fx, "ts"), "not a time");
-    fixture_fini(&fx);
+    stagetest_close(&fx);
 }
 END_TEST
 
 START_TEST(remove_field_then_target_of_the_same_name)
 {
-    struct fixture fx;
-    fixture_ready(&fx, "field: ts\ntarget: ts\nformats: UNIX\n"
-                       "remove_field: true\n");
-    fixture_event(&fx, "ts", "1795674081", READ_NS);
-    ck_assert_int_eq(fixture_apply(&fx), STAGE_OK);
+    struct stagetest fx;
+    stagetest_open_ok(&fx, &stage_time,
+                      "field: ts\ntarget: ts\nformats: UNIX\n"
+                      "remove_field: true\n");
+    time_event(&fx, "ts", "1795674081", READ_NS);
+    ck_assert_int_eq(stagetest_run(&fx), STAGE_OK);
     ck_assert_str_eq(field_text(&fx, "ts"), "2026-11-26T06:21:21.000Z");
-    fixture_fini(&fx);
+    stagetest_close(&fx);
 }
 END_TEST
 
@@ -258,16 +197,17 @@ START_TEST(repeated_values_give_the_same_results)
          "%d/%m/%Y %T " LONG_TAIL},
         {"", 0, NULL},
     };
-    struct fixture fx;
-    fixture_ready(&fx,
-                  "formats: [ISO8601, UNIX, '%d/%m/%Y %T " LONG_TAIL "']\n");
+    struct stagetest fx;
+    stagetest_open_ok(&fx, &stage_time,
+                      "formats: [ISO8601, UNIX, '%d/%m/%Y %T " LONG_TAIL
+                      "']\n");
     for (int pass = 0; pass < 2; pass++) {
         void *worker = fx.worker;
         if (pass == 1) /* the same without a worker cache */
             fx.worker = NULL;
         for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
-            fixture_event(&fx, "timestamp", seq[i].value, READ_NS);
-            enum stage_status st = fixture_apply(&fx);
+            time_event(&fx, "timestamp", seq[i].value, READ_NS);
+            enum stage_status st = stagetest_run(&fx);
             if (seq[i].note == NULL) {
                 ck_assert_msg(st == STAGE_NO_MATCH, "step %zu", i);
                 ck_assert_int_eq(fx.ev.time_ns, READ_NS);
@@ -279,62 +219,63 @@ START_TEST(repeated_values_give_the_same_results)
         }
         fx.worker = worker;
     }
-    fixture_fini(&fx);
+    stagetest_close(&fx);
 }
 END_TEST
 
 START_TEST(absent_field_is_skipped)
 {
-    struct fixture fx;
-    fixture_ready(&fx, "formats: ISO8601\n");
-    fixture_event(&fx, "other", "2026-11-26T06:21:21Z", READ_NS);
-    ck_assert_int_eq(fixture_apply(&fx), STAGE_SKIPPED);
+    struct stagetest fx;
+    stagetest_open_ok(&fx, &stage_time, "formats: ISO8601\n");
+    time_event(&fx, "other", "2026-11-26T06:21:21Z", READ_NS);
+    ck_assert_int_eq(stagetest_run(&fx), STAGE_SKIPPED);
     ck_assert_int_eq(fx.ev.time_ns, READ_NS);
     ck_assert_ptr_null(fx.ctx.note);
-    fixture_fini(&fx);
+    stagetest_close(&fx);
 }
 END_TEST
 
 START_TEST(unparsable_value_is_no_match)
 {
-    struct fixture fx;
-    fixture_ready(&fx, "formats: [ISO8601, '" APACHE "']\n");
+    struct stagetest fx;
+    stagetest_open_ok(&fx, &stage_time, "formats: [ISO8601, '" APACHE "']\n");
     static const char *const bad[] = {"", "yesterday", "2026-11-26T06:21:21Zx",
                                       "26/Nov/2026:06:21:21"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        fixture_event(&fx, "timestamp", bad[i], READ_NS);
-        ck_assert_int_eq(fixture_apply(&fx), STAGE_NO_MATCH);
+        time_event(&fx, "timestamp", bad[i], READ_NS);
+        ck_assert_int_eq(stagetest_run(&fx), STAGE_NO_MATCH);
         ck_assert_int_eq(fx.ev.time_ns, READ_NS);
     }
-    fixture_fini(&fx);
+    stagetest_close(&fx);
 }
 END_TEST
 
 START_TEST(formats_are_tried_in_order)
 {
-    struct fixture fx;
-    fixture_ready(&fx, "formats: ['%Y%m%d', UNIX, '" APACHE "']\n");
-    fixture_event(&fx, "timestamp", "20261126", READ_NS);
-    ck_assert_int_eq(fixture_apply(&fx), STAGE_OK);
+    struct stagetest fx;
+    stagetest_open_ok(&fx, &stage_time,
+                      "formats: ['%Y%m%d', UNIX, '" APACHE "']\n");
+    time_event(&fx, "timestamp", "20261126", READ_NS);
+    ck_assert_int_eq(stagetest_run(&fx), STAGE_OK);
     ck_assert_int_eq(fx.ev.time_ns, 1795651200LL * NS);
     ck_assert_str_eq(fx.ctx.note, "%Y%m%d");
-    fixture_event(&fx, "timestamp", "1795674081", READ_NS);
-    ck_assert_int_eq(fixture_apply(&fx), STAGE_OK);
+    time_event(&fx, "timestamp", "1795674081", READ_NS);
+    ck_assert_int_eq(stagetest_run(&fx), STAGE_OK);
     ck_assert_int_eq(fx.ev.time_ns, E0 * NS);
     ck_assert_str_eq(fx.ctx.note, "UNIX");
-    fixture_event(&fx, "timestamp", "26/Nov/2026:06:21:21 +0000", READ_NS);
-    ck_assert_int_eq(fixture_apply(&fx), STAGE_OK);
+    time_event(&fx, "timestamp", "26/Nov/2026:06:21:21 +0000", READ_NS);
+    ck_assert_int_eq(stagetest_run(&fx), STAGE_OK);
     ck_assert_int_eq(fx.ev.time_ns, E0 * NS);
     ck_assert_str_eq(fx.ctx.note, APACHE);
-    fixture_fini(&fx);
+    stagetest_close(&fx);
 
     /* the other way round, the same input is an epoch */
-    fixture_ready(&fx, "formats: [UNIX, '%Y%m%d']\n");
-    fixture_event(&fx, "timestamp", "20261126", READ_NS);
-    ck_assert_int_eq(fixture_apply(&fx), STAGE_OK);
+    stagetest_open_ok(&fx, &stage_time, "formats: [UNIX, '%Y%m%d']\n");
+    time_event(&fx, "timestamp", "20261126", READ_NS);
+    ck_assert_int_eq(stagetest_run(&fx), STAGE_OK);
     ck_assert_int_eq(fx.ev.time_ns, 20261126LL * NS);
     ck_assert_str_eq(fx.ctx.note, "UNIX");
-    fixture_fini(&fx);
+    stagetest_close(&fx);
 }
 END_TEST
 
@@ -357,11 +298,12 @@ START_TEST(init_errors_name_the_option)
         {"formats: ISO8601\nfield: ''\n", "field: must not be empty"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct fixture fx;
+        struct stagetest fx;
         struct errbuf err;
-        ck_assert_int_lt(fixture_init(&fx, cases[i].yaml, &err), 0);
+        ck_assert_int_lt(stagetest_open(&fx, &stage_time, cases[i].yaml, &err),
+                         0);
         ck_assert_str_eq(err.msg, cases[i].msg);
-        fixture_fini(&fx);
+        stagetest_close(&fx);
     }
 }
 END_TEST

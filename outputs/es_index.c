@@ -124,8 +124,14 @@ es_index_compile(const char *pattern, struct errbuf *err)
             dynamic = true;
         p += 1 + n;
     }
-    if (!dynamic)
-        ix->static_name = xstrdup(pattern);
+    if (!dynamic) { /* the literal parts, with %% already made '%' */
+        struct buf name;
+        buf_init(&name, 0);
+        buf_append(&name, "", 0);
+        for (size_t i = 0; i < ix->nparts; i++)
+            buf_append(&name, ix->parts[i].text, ix->parts[i].len);
+        ix->static_name = name.data;
+    }
     return ix;
 fail:
     es_index_destroy(ix);
@@ -166,7 +172,12 @@ es_index_put_value(struct buf *out, struct span v)
     if (buf_reserve(out, v.len) < 0)
         return -E2BIG;
     for (size_t i = 0; i < v.len; i++) {
-        char c = (char)tolower((unsigned char)v.ptr[i]);
+        unsigned char u = (unsigned char)v.ptr[i];
+        if (u >= 0x80 && u < 0xc0)
+            continue; /* a continuation byte: its character is written */
+        /* Non-ASCII characters become one '_': Elasticsearch refuses any
+         * upper-case letter, and we cannot lower-case Unicode here. */
+        char c = u >= 0x80 ? '_' : (char)tolower(u);
         buf_put_unchecked(out, es_index_forbidden(c) ? '_' : c);
     }
     out->data[out->len] = '\0';

@@ -37,6 +37,9 @@ harvester_init(struct harvester *h, int fd, uint64_t offset, size_t read_bytes,
 int
 harvester_use_gzip(struct harvester *h)
 {
+    /* zlib reads from the fd's position, which a peek may have moved. */
+    if (lseek(h->fd, 0, SEEK_SET) < 0)
+        return -errno;
     int fd = dup(h->fd);
     if (fd < 0)
         return -errno;
@@ -199,10 +202,12 @@ harvester_read(struct harvester *h, char *dst, size_t n)
 {
     if (h->gz != NULL) {
         int got = gzread(h->gz, dst, (unsigned)n);
-        if (got >= 0)
+        int zerr = Z_OK;
+        if (got <= 0)
+            gzerror(h->gz, &zerr);
+        if (got > 0 || (got == 0 && zerr == Z_OK))
             return got;
-        int zerr;
-        gzerror(h->gz, &zerr);
+        /* A stream cut short reads as Z_BUF_ERROR, not as its end. */
         return zerr == Z_ERRNO ? -errno : -EBADMSG;
     }
     for (;;) {

@@ -67,6 +67,8 @@ struct retired {
     bool holds;
 };
 
+#define TAIL_CHUNK_WAIT_MS 50
+
 struct tail {
     struct input *in;        /* borrowed */
     struct pipeline *p;      /* borrowed */
@@ -84,9 +86,10 @@ struct tail {
     int64_t next_scan_ms;
     int64_t next_poll_ms;
     int64_t next_commit_ms;
-    size_t rr;   /* round-robin position for reading */
-    bool final;  /* backfill: read partial last lines at EOF */
-    bool resume; /* backfill: start from the registry */
+    size_t rr;    /* round-robin position for reading */
+    bool final;   /* backfill: read partial last lines at EOF */
+    bool resume;  /* backfill: start from the registry */
+    bool starved; /* the last read found no free chunk */
     atomic_uint_fast64_t progress_done;
     atomic_uint_fast64_t progress_total;
 };
@@ -457,6 +460,18 @@ tail_found(void *arg, const char *path, const struct stat *st)
         f = tail_add(t, path);
         f->dirty = true; /* to be opened */
         f->size_total = (uint64_t)st->st_size;
+        f->initial = !t->first_scan_done;
+        /* Open it now if we may: holding the fd, a rename before its first
+         * read cannot hide it from us. */
+        size_t max_open = (size_t)tail_conf(t)->max_open_files;
+        if (!t->final && t->nopen < max_open) {
+            bool at_end =
+                f->initial && tail_conf(t)->read_from == READ_FROM_TAIL;
+            if (!tail_open(t, f, true, at_end)) {
+                f->dirty = false;
+                f->failed = true;
+            }
+        }
     }
     f->seen = true;
     if (f->fd < 0 && (uint64_t)st->st_size != f->size_total) {
@@ -535,13 +550,20 @@ tail_check_truncation(struct tail *t, struct tailfile *f)
     f->dirty = true;
 }
 
-/* Reads one chunk from f and hands it out; returns bytes read. */
+/*
+ * Reads one chunk from f and hands it out; returns bytes read. When no
+ * chunk frees up within TAIL_CHUNK_WAIT_MS (the workers are behind), it
+ * returns at once so that the loop goes on scanning: a file created and
+ * rotated away meanwhile is still found and opened.
+ */
 static uint64_t
 tail_read(struct tail *t, struct tailfile *f)
 {
-    struct chunk *c = input_get_chunk(t->in);
-    if (c == NULL)
+    struct chunk *c = chunk_pool_get(t->p->chunks, TAIL_CHUNK_WAIT_MS);
+    if (c == NULL) {
+        t->starved = true;
         return 0;
+    }
     uint64_t before = f->h.read_offset;
     bool final = t->final || f->gz; /* archives do not grow */
     int rc = harvester_fill(&f->h, c, final);
@@ -612,7 +634,7 @@ tail_read_round(struct tail *t, size_t max_open)
             }
         }
         tail_read(t, f);
-        progressed = true;
+        progressed = !t->starved;
     }
     if (n > 0)
         t->rr = (t->rr + 1) % n;
@@ -754,9 +776,7 @@ tail_run(struct tail *t)
                  (long long)ic->poll_interval_ms);
     }
     int64_t now = timeutil_mono_ms();
-    tail_scan(t);
-    for (size_t i = 0; i < t->nfiles; i++)
-        t->files[i]->initial = true;
+    tail_scan(t); /* marks what it finds `initial` (read_from applies) */
     t->next_scan_ms = now + ic->scan_interval_ms;
     t->next_poll_ms = now + ic->poll_interval_ms;
     t->next_commit_ms = now + t->p->conf->registry.flush_interval_ms;
@@ -778,13 +798,14 @@ tail_run(struct tail *t)
         }
         if (t->watch != NULL)
             watch_read(t->watch, tail_watch_event, t);
+        t->starved = false;
         bool progressed = tail_read_round(t, (size_t)ic->max_open_files);
         tail_timers(t, now);
         if (now >= t->next_commit_ms) {
             tail_save(t);
             t->next_commit_ms = now + t->p->conf->registry.flush_interval_ms;
         }
-        if (!progressed)
+        if (!progressed && !t->starved) /* starved: the chunk wait paced us */
             tail_wait(t, tail_next_timeout(t, now));
     }
     return 0;
@@ -807,6 +828,7 @@ tail_run_files(struct tail *t, char *const *paths, size_t npaths, bool resume,
     for (;;) {
         if (atomic_load(&t->p->stopping))
             break;
+        t->starved = false;
         bool progressed = tail_read_round(t, max_open);
         /* A file read to its end is done: close it to open the next. */
         for (size_t i = 0; i < t->nfiles; i++) {
@@ -821,8 +843,8 @@ tail_run_files(struct tail *t, char *const *paths, size_t npaths, bool resume,
             tail_save(t);
             next_commit = now + t->p->conf->registry.flush_interval_ms;
         }
-        if (!progressed)
-            break;
+        if (!progressed && !t->starved)
+            break; /* every file read to its end */
     }
     int failed = 0;
     for (size_t i = 0; i < t->nfiles; i++)

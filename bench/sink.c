@@ -148,6 +148,8 @@ sink_bytes_reserve(struct sink_bytes *b, size_t n)
 static void
 sink_bytes_add(struct sink_bytes *b, const void *p, size_t n)
 {
+    if (n == 0)
+        return; /* b->data may still be NULL */
     sink_bytes_reserve(b, n);
     memcpy(b->data + b->len, p, n);
     b->len += n;

@@ -47,10 +47,21 @@ static int
 file_open(struct output *out, struct errbuf *err)
 {
     const struct file_conf *conf = out->conf;
-    int fd = open(conf->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    int fd = open(conf->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0) {
         int e = errno;
         char ebuf[128];
+        return errbuf_set(err, "%s: %s", conf->path,
+                          log_strerror(e, ebuf, sizeof(ebuf)));
+    }
+    /* A crash may have left a torn last line: start on a line of our own. */
+    char last;
+    off_t size = lseek(fd, 0, SEEK_END);
+    if (size > 0 && pread(fd, &last, 1, size - 1) == 1 && last != '\n' &&
+        ndjson_out_write_all(fd, "\n", 1) < 0) {
+        int e = errno;
+        char ebuf[128];
+        close(fd);
         return errbuf_set(err, "%s: %s", conf->path,
                           log_strerror(e, ebuf, sizeof(ebuf)));
     }

@@ -255,7 +255,13 @@ pipeline_create(const struct conf *conf, const struct pipeline_opts *opts,
     p->default_input.max_line_bytes = 1u << 20;
     p->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     pthread_mutex_init(&p->lock, NULL);
-    pthread_cond_init(&p->done_cond, NULL);
+    /* Waits use monotonic deadlines (timeutil_deadline): the condition
+     * variable must use the same clock, or every wait times out at once. */
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&p->done_cond, &attr);
+    pthread_condattr_destroy(&attr);
     p->nworkers = pipeline_worker_count(p);
     if (p->stop_fd < 0) {
         errbuf_set(err, "eventfd: %s", strerror(errno));

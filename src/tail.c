@@ -58,6 +58,9 @@ struct tailfile {
     int64_t last_data_ms; /* monotonic: the last read that returned bytes */
     uint64_t size_total;  /* its size when last seen */
     uint64_t gz_pos;      /* compressed bytes consumed so far (progress) */
+    uint64_t ino;         /* of the open file */
+    uint64_t resume_offset; /* where reading stopped when we closed it */
+    uint64_t resume_ino;    /* the inode resume_offset belongs to */
 };
 
 /* A source whose reading ended, waiting for its last acknowledgements. */
@@ -198,6 +201,10 @@ tail_close_fd(struct tail *t, struct tailfile *f)
 {
     if (f->fd < 0)
         return;
+    /* Reopened later, it goes on from here, not from the registry's
+     * offset, which lags what was read but is not yet acknowledged. */
+    f->resume_offset = harvester_done_offset(&f->h);
+    f->resume_ino = f->h.gz ? 0 : f->ino;
     harvester_fini(&f->h);
     close(f->fd);
     f->fd = -1;
@@ -362,8 +369,15 @@ tail_open(struct tail *t, struct tailfile *f, bool use_registry,
         tail_close_fd(t, f);
         return false;
     }
-    if (f->src == NULL || f->src->id.generation != id.generation ||
-        acktrack_committed(f->src->acks) != offset) {
+    bool same_life = f->src != NULL && f->src->id.generation == id.generation;
+    if (same_life && f->resume_ino == (uint64_t)st.st_ino &&
+        f->resume_offset > offset && !f->gz) {
+        offset = f->resume_offset; /* closed by us; resume where we were */
+        lseek(fd, (off_t)offset, SEEK_SET);
+        f->h.read_offset = f->h.line_offset = offset;
+    }
+    f->ino = (uint64_t)st.st_ino;
+    if (!same_life || acktrack_committed(f->src->acks) > offset) {
         tail_retire(t, f, false);
         f->src = source_create(t->in, f->path, offset);
         f->src->id = id;
@@ -580,6 +594,7 @@ tail_read(struct tail *t, struct tailfile *f)
         log_errno(tail_conf(t)->name, rc, "reading %s", f->path);
         f->dirty = false;
         f->gone = true;
+        f->failed = true; /* counted as unreadable by backfill */
         return got;
     }
     if (got > 0)

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # LS_*, FAKE_* and ES_* are set here for the tests
 # Shared helpers for the Elasticsearch output's end-to-end tests
 # (tests/integration/t_es_*.sh). Source it first thing in a test, instead of
 # lib.sh (it sources lib.sh, so `set -euo pipefail`, on_exit, es_* and
@@ -17,6 +18,7 @@
 #                           file's whole size acknowledged
 #   es_wait_exact INDEX N TIMEOUT [QUERY]   count == N; fails at once on > N
 #   es_progress INDEX       refresh + count, 0 when there is no index yet
+#   es_remove PATH          es_delete, quietly (for on_exit)
 #   es_delete_matching PATTERN    deletes the indices a pattern matches, one
 #                           by one (clusters may refuse wildcard deletes)
 #   fake_start NAME ARGS... / fake_stats URL   a tests/fake_es server
@@ -66,7 +68,8 @@ on_exit _es_show_logs
 #   --data-stream NAME   output.data_stream
 #   --host URL           output.hosts (default $ES_URL)
 #   --input 'k: v'       another line under the input (repeatable)
-#   --output 'k: v'      another line under output (repeatable)
+#   --output 'k: v'      another line under output (repeatable; replaces
+#                        the default of the same key)
 #   --service 'k: v'     another line under service (repeatable)
 # Output defaults keep runs quick: flush_interval 200ms, backoff 100ms..2s.
 # ES_CURL_OPTS -u/--user, -k/--insecure and --cacert become username,
@@ -114,11 +117,11 @@ es_config() {
 		echo "  hosts: ['$host']"
 		[[ -n $index ]] && echo "  index: '$index'"
 		[[ -n $ds ]] && echo "  data_stream: '$ds'"
-		echo "  flush_interval: 200ms"
-		echo "  backoff_initial: 100ms"
-		echo "  backoff_max: 2s"
-		echo "  timeout: 30s"
-		echo "  connect_timeout: 5s"
+		for l in "flush_interval: 200ms" "backoff_initial: 100ms" "backoff_max: 2s" \
+			"timeout: 30s" "connect_timeout: 5s"; do
+			# a default unless --output gives the key
+			[[ " ${output[*]+"${output[*]}"}" == *" ${l%%:*}:"* ]] || echo "  $l"
+		done
 		_es_config_auth
 		for l in ${output[@]+"${output[@]}"}; do echo "  $l"; done
 	} >"$file"
@@ -249,11 +252,23 @@ ls_backfill() {
 
 # ls_wait_acked REGISTRY TIMEOUT FILE...: waits until the registry file
 # has, for every FILE (by device and inode), an offset equal to its size.
+# Fails early when logship has acknowledged all it knows while some FILE
+# stays unknown to it for 20 s: a file it never opened will never be.
 ls_wait_acked() {
-	local reg=$1 tmo=$2 deadline
+	local reg=$1 tmo=$2 deadline rc unknown_since=""
 	shift 2
 	deadline=$((SECONDS + tmo))
-	until python3 "$ES_PY" acked "$reg" "$@" >"$ES_WORK/acked.out" 2>&1; do
+	while :; do
+		rc=0
+		python3 "$ES_PY" acked "$reg" "$@" >"$ES_WORK/acked.out" 2>&1 || rc=$?
+		((rc == 0)) && return 0
+		if ((rc == 2)); then
+			: "${unknown_since:=$SECONDS}"
+			((SECONDS - unknown_since < 20)) ||
+				fail "registry $reg: every file logship opened is acknowledged, but it never opened: $(cat "$ES_WORK/acked.out")"
+		else
+			unknown_since=""
+		fi
 		((SECONDS < deadline)) || fail "registry $reg: not everything acknowledged after ${tmo}s: $(cat "$ES_WORK/acked.out")"
 		sleep 0.3
 	done
@@ -293,6 +308,11 @@ except Exception: print(0)'
 es_count_now() {
 	es_refresh "$1"
 	es_count "$@"
+}
+
+# es_remove PATH: es_delete without printing the answer (for on_exit).
+es_remove() {
+	es_delete "$1" >/dev/null
 }
 
 # es_delete_matching PATTERN: deletes each index (hidden ones too) the
@@ -490,7 +510,9 @@ def cmd_summary(argv):
 
 
 def cmd_acked(argv):
-    """Exit 0 when the registry has each file's whole size acknowledged."""
+    """Exit 0 when the registry has each file's whole size acknowledged;
+    2 when the files it has are, but some file is not in it at all; else
+    1."""
     try:
         reg = json.load(open(argv[0]))
     except (OSError, ValueError) as e:
@@ -499,15 +521,17 @@ def cmd_acked(argv):
     by_id = {}
     for e in reg.get("entries", []):
         by_id[(int(e["dev"]), int(e["ino"]))] = int(e["offset"])
-    bad = []
+    behind, unknown = [], []
     for p in argv[1:]:
         s = os.stat(p)
         off = by_id.get((s.st_dev, s.st_ino))
-        if off != s.st_size:
-            bad.append("%s: size %d, acknowledged %s" % (p, s.st_size, off))
-    if bad:
-        print("; ".join(bad))
-        sys.exit(1)
+        if off is None:
+            unknown.append("%s (%d bytes)" % (p, s.st_size))
+        elif off != s.st_size:
+            behind.append("%s: size %d, acknowledged %d" % (p, s.st_size, off))
+    if behind or unknown:
+        print("; ".join(behind + ["not in the registry: " + u for u in unknown]))
+        sys.exit(1 if behind else 2)
 
 
 def cmd_page(argv):

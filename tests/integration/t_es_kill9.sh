@@ -11,7 +11,7 @@ N=200000
 KILLS=5
 idx=$(es_index_name)
 d=$ES_WORK
-on_exit es_delete "$idx"
+on_exit es_remove "$idx"
 
 es_config "$d/kill.yml" --paths "$d/app.log" --index "$idx" \
 	--output "batch_max_events: 5000"

@@ -13,7 +13,7 @@
 . "$(dirname "${BASH_SOURCE[0]}")/es_lib.sh"
 
 idx=$(es_index_name)
-on_exit es_delete "$idx"
+on_exit es_remove "$idx"
 
 # rotate_run DIR N CONF: runs the writer against a running logship ("ship"
 # in DIR), checks that it rotated, waits until the registry has every

@@ -12,7 +12,7 @@ T0=1700000000 # 2023-11-14T22:13:20Z; one line a second: three UTC days
 idx=$(es_index_name)
 d=$ES_WORK
 on_exit es_delete_matching "$idx-*"
-on_exit es_delete "_index_template/$idx"
+on_exit es_remove "_index_template/$idx"
 
 es_gen "$d/access.log" "$N" --t0 "$T0" --seed 11 --stats "$d/stats.json" \
 	--window $((T0 + 20000)) $((T0 + 30000))

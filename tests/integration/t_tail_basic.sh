@@ -73,4 +73,30 @@ want = [("one", 0), ("two", 5), ("three", 12)]
 if got != want:
     sys.exit("events %r, want %r" % (got, want))
 PY
+# ---- multiline: the last event of a quiet file goes after the timeout
+rm -f "$OUT"
+tail_conf "$T/c4.yml" -i "multiline: {start: '^\\d{4}-', timeout: 300ms}" \
+	-i 'line_timeout: 1h' "$T/logs/ml.log"
+printf '2024-01-01 a\n  at 1\n  at 2\n2024-01-02 b\n  at 3\n' >"$T/logs/ml.log"
+ls_start "$T/c4.yml"
+wait_lines 2 30 # the second event only after the timeout: nothing follows it
+# a pending event followed by a partial line: the timeout sends the event,
+# the partial line waits for its newline (line_timeout is 1h)
+printf '2024-01-03 c\n  at 4\n  part' >>"$T/logs/ml.log"
+wait_lines 3 30
+printf 'ial\n2024-01-04 d\n' >>"$T/logs/ml.log"
+wait_lines 5 30
+ls_stop
+python3 - "$OUT" <<'PY' || fail "multiline"
+import json, sys
+docs = sorted((json.loads(l) for l in open(sys.argv[1])), key=lambda d: d["log"]["offset"])
+got = [(d["message"], d["log"]["offset"], d["log"].get("flags")) for d in docs]
+want = [("2024-01-01 a\n  at 1\n  at 2", 0, ["multiline"]),
+        ("2024-01-02 b\n  at 3", 27, ["multiline"]),
+        ("2024-01-03 c\n  at 4", 47, ["multiline"]),
+        ("  partial", 67, None),
+        ("2024-01-04 d", 77, None)]
+if got != want:
+    sys.exit("events %r, want %r" % (got, want))
+PY
 echo "ok"

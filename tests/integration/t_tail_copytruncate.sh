@@ -56,7 +56,6 @@ ls_start "$T/c.yml"
 tail_writer "$log" 1 $n --pad 30 --rate 20000 --block 200 --rotate-every 20000 \
 	--rotate copytruncate >"$T/lives"
 note "writer done"
-last_first=$(tail -n 1 "$T/lives" | cut -d' ' -f2)
 # the last life is read whole: wait for its last line
 wait_until 60 grep -q "\"message\":\"$n x" "$OUT" || fail "line $n never arrived"
 ls_stop

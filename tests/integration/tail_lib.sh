@@ -8,15 +8,22 @@
 #   tail_init                  T (a fresh work dir), OUT (the file output's
 #                              NDJSON), REG (registry path), LSLOG (logship's
 #                              log, appended by every start)
-#   tail_conf CONF [-i LINE]... [-s LINE]... [-o LINE]... GLOB...
+#   tail_conf CONF [-i LINE]... [-s LINE]... [-o LINE]... [--stdout] GLOB...
 #                              writes a config: one file input "tail" over
 #                              GLOBs, scan_interval 200ms, rotate_wait 500ms,
-#                              the file output to OUT with flush_interval
-#                              100ms, the registry at REG (flush 100ms);
-#                              -i/-s/-o add a "key: value" line to the
-#                              input / service / output section
+#                              the file output to OUT (--stdout: the stdout
+#                              output) with flush_interval 100ms, the
+#                              registry at REG (flush 100ms); -i/-s/-o add a
+#                              "key: value" line to the input / service /
+#                              output section
 #   ls_start CONF              logship run in the background (LS_PID, and
 #                              T/logship.pid); killed at exit if still alive
+#   ls_start_piped CONF        the same for a config made with --stdout: its
+#                              stdout goes through a pipe to a reader process
+#                              (READER_PID) that appends it to OUT;
+#                              reader_pause / reader_resume stop and continue
+#                              the reader (an output outage: the pipe fills,
+#                              logship's output blocks)
 #   ls_stop [RC]               SIGTERM, wait (deadline 30 s), expect status RC
 #                              (default 0)
 #   ls_kill9                   kill -9 and reap
@@ -24,8 +31,6 @@
 #   out_lines [FILE]           number of lines in FILE (default OUT)
 #   wait_lines N [SECS] [FILE] wait until FILE has >= N lines, else fail
 #   wait_log REGEX [SECS]      wait until LSLOG matches REGEX (grep -E), else fail
-#   wait_uniq N [SECS] [FILE]  wait until FILE has N distinct
-#                              (log.file.path, log.offset) pairs, else fail
 #   wait_committed FILE [SECS] wait until the registry file REG holds FILE's
 #                              size as its offset (every line acknowledged)
 #   tail_py CMD ARGS...        the Python checks below (each fails the test
@@ -40,15 +45,12 @@
 #
 # tail_py commands (every line of the output must be a valid JSON object
 # with message, log.offset and log.file.path, else the check fails):
-#   stats FILE                 prints "docs=N uniq_po=N uniq_msg=N"
 #   numbered FILE N [--at-least-once] [--po-unique]
 #                              every message starts with a line number; the
 #                              numbers are exactly 1..N, each once (or, with
 #                              --at-least-once, each at least once); with
 #                              --po-unique, there are N distinct (path,
 #                              offset) and each always holds the same line
-#   po_unique FILE             no two documents share (path, offset) unless
-#                              they are the same line (same message)
 #   offsets FILE DATAFILE [PATH]
 #                              each document's message is the line found at
 #                              its log.offset in DATAFILE (plain or .gz);
@@ -65,6 +67,7 @@
 }
 
 LS_PID=""
+READER_PID=""
 T=""
 OUT=""
 REG=""
@@ -89,13 +92,14 @@ tail_init() {
 }
 
 tail_conf() {
-	local conf=$1 svc=() inp=() outp=() globs=() l
+	local conf=$1 svc=() inp=() outp=() globs=() l stdout=0
 	shift
 	while [[ $# -gt 0 ]]; do
 		case $1 in
 		-i) inp+=("$2") && shift 2 ;;
 		-s) svc+=("$2") && shift 2 ;;
 		-o) outp+=("$2") && shift 2 ;;
+		--stdout) stdout=1 && shift ;;
 		*) globs+=("$1") && shift ;;
 		esac
 	done
@@ -118,8 +122,12 @@ tail_conf() {
 		echo "    rotate_wait: 500ms"
 		for l in ${inp[@]+"${inp[@]}"}; do echo "    $l"; done
 		echo "output:"
-		echo "  type: file"
-		echo "  path: '$OUT'"
+		if ((stdout)); then
+			echo "  type: stdout"
+		else
+			echo "  type: file"
+			echo "  path: '$OUT'"
+		fi
 		echo "  flush_interval: 100ms"
 		for l in ${outp[@]+"${outp[@]}"}; do echo "  $l"; done
 	} >"$conf"
@@ -138,6 +146,12 @@ _ls_cleanup() {
 		wait "$LS_PID" 2>/dev/null
 	fi
 	LS_PID=""
+	if [[ -n $READER_PID ]]; then
+		kill -CONT "$READER_PID" 2>/dev/null
+		kill -KILL "$READER_PID" 2>/dev/null
+		wait "$READER_PID" 2>/dev/null
+	fi
+	READER_PID=""
 }
 on_exit _ls_cleanup
 
@@ -150,10 +164,45 @@ ls_start() {
 	echo "$LS_PID" >"$T/logship.pid"
 }
 
+# shellcheck disable=SC2016 # Python source, not shell
+_TAIL_READER='
+import sys
+with open(sys.argv[1], "rb") as src, open(sys.argv[2], "ab", buffering=0) as dst:
+    while True:
+        b = src.read1(65536)
+        if not b:
+            break
+        dst.write(b)
+'
+
+ls_start_piped() {
+	[[ -z $LS_PID ]] || fail "ls_start_piped: logship (pid $LS_PID) is still running"
+	rm -f "$T/stdout.fifo"
+	mkfifo "$T/stdout.fifo"
+	python3 -c "$_TAIL_READER" "$T/stdout.fifo" "$OUT" &
+	READER_PID=$!
+	note "start logship (stdout to a reader, pid $READER_PID)"
+	echo "---- logship run -c $1 ($(date +%T.%N))" >>"$LSLOG"
+	"$LOGSHIP" run -c "$1" >"$T/stdout.fifo" 2>>"$LSLOG" &
+	LS_PID=$!
+	echo "$LS_PID" >"$T/logship.pid"
+}
+
+reader_pause() {
+	kill -STOP "$READER_PID"
+	note "output reader paused"
+}
+
+reader_resume() {
+	kill -CONT "$READER_PID"
+	note "output reader resumed"
+}
+
 ls_alive() {
 	[[ -n $LS_PID ]] && kill -0 "$LS_PID" 2>/dev/null
 }
 
+# shellcheck disable=SC2120 # the status is optional
 ls_stop() {
 	local want=${1:-0} rc=0 deadline=$((SECONDS + 30))
 	[[ -n $LS_PID ]] || fail "ls_stop: logship is not running"
@@ -165,6 +214,14 @@ ls_stop() {
 	wait "$LS_PID" || rc=$?
 	LS_PID=""
 	note "logship stopped (status $rc)"
+	if [[ -n $READER_PID ]]; then # it ends at the end of logship's output
+		kill -CONT "$READER_PID" 2>/dev/null || true
+		wait "$READER_PID" || fail "ls_stop: the output reader failed"
+		READER_PID=""
+	fi
+	if grep -qE 'ERROR: [A-Za-z]+Sanitizer|runtime error:' "$LSLOG"; then
+		fail "ls_stop: a sanitizer report in logship's log"
+	fi
 	[[ $rc == "$want" ]] || fail "ls_stop: logship exited with status $rc, expected $want"
 }
 
@@ -173,6 +230,11 @@ ls_kill9() {
 	kill -KILL "$LS_PID" 2>/dev/null || true
 	wait "$LS_PID" 2>/dev/null || true
 	LS_PID=""
+	if [[ -n $READER_PID ]]; then
+		kill -CONT "$READER_PID" 2>/dev/null || true
+		wait "$READER_PID" 2>/dev/null || true
+		READER_PID=""
+	fi
 }
 
 out_lines() {
@@ -205,20 +267,6 @@ wait_log() {
 	until grep -qE -- "$re" "$LSLOG"; do
 		((SECONDS < deadline)) || fail "wait_log: no line matching /$re/ in logship's log after ${secs}s"
 		sleep 0.1
-	done
-}
-
-wait_uniq() {
-	local n=$1 secs=${2:-30} f=${3:-$OUT} deadline got
-	deadline=$((SECONDS + secs))
-	while :; do
-		got=$(tail_py uniq_po "$f")
-		((got >= n)) && return 0
-		((SECONDS < deadline)) || fail "wait_uniq: $f has $got distinct (path, offset) after ${secs}s, expected $n"
-		if [[ -n $LS_PID ]] && ! kill -0 "$LS_PID" 2>/dev/null; then
-			fail "wait_uniq: logship exited while waiting (have $got of $n)"
-		fi
-		sleep 0.3
 	done
 }
 
@@ -322,7 +370,7 @@ def die(msg):
     sys.stderr.write("FAIL: " + msg + "\n")
     sys.exit(1)
 
-def docs(path, tolerate_partial_last=False):
+def docs(path):
     """The documents of an NDJSON file; every line must be a JSON object."""
     out = []
     with open(path, "rb") as f:
@@ -369,18 +417,6 @@ def numbers(ds, path):
         nums.append(int(m.group(1)))
     return nums
 
-def cmd_stats(path):
-    ds = docs(path)
-    print("docs=%d uniq_po=%d uniq_msg=%d" % (len(ds), len({d["_po"] for d in ds}),
-                                             len({d["message"] for d in ds})))
-
-def cmd_uniq_po(path):
-    try:
-        ds = docs(path)
-    except FileNotFoundError:
-        print(0); return
-    print(len({d["_po"] for d in ds}))
-
 def cmd_numbered(path, n, *flags):
     n = int(n)
     ds = docs(path)
@@ -410,19 +446,6 @@ def cmd_numbered(path, n, *flags):
         die("%s (%d documents): %s" % (path, len(nums), "; ".join(errs)))
     print("%d documents, lines 1..%d present, %d shipped more than once" % (len(nums), n, len(dups)))
 
-def cmd_po_unique(path):
-    seen = {}
-    bad = 0
-    for d in docs(path):
-        m = seen.setdefault(d["_po"], d["message"])
-        if m != d["message"]:
-            bad += 1
-            if bad <= 5:
-                sys.stderr.write("(path, offset) %r: %r and %r\n" % (d["_po"], m[:60], d["message"][:60]))
-    if bad:
-        die("%s: %d documents share a (path, offset) with another line" % (path, bad))
-    print("%d distinct (path, offset)" % len(seen))
-
 def cmd_offsets(path, datafile, only=None):
     opener = gzip.open if datafile.endswith(".gz") else open
     with opener(datafile, "rb") as f:
@@ -440,8 +463,7 @@ def cmd_offsets(path, datafile, only=None):
         checked += 1
     print("%d documents match their offsets" % checked)
 
-cmds = {"stats": cmd_stats, "uniq_po": cmd_uniq_po, "numbered": cmd_numbered,
-        "po_unique": cmd_po_unique, "offsets": cmd_offsets}
+cmds = {"numbered": cmd_numbered, "offsets": cmd_offsets}
 cmds[sys.argv[1]](*sys.argv[2:])
 '
 

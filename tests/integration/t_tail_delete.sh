@@ -18,24 +18,31 @@ tail_conf "$T/c.yml" -s 'read_buffer_size: 4KiB' -s 'chunks: 2' "$logs/*.log"
 
 # open_deleted: the number of descriptors logship holds on deleted files
 open_deleted() {
-	find "/proc/$LS_PID/fd" -lname '*(deleted)' 2>/dev/null | wc -l
+	{ find "/proc/$LS_PID/fd" -lname '*(deleted)' 2>/dev/null || true; } | wc -l
 }
 no_open_deleted() { [[ $(open_deleted) == 0 ]]; }
 
-# same_inode INO: prints a new file in $logs (not matching *.log) that got
-# inode INO; makes up to 50 candidates, keeping the misses so they are not
-# handed out again
-same_inode() {
-	local ino=$1 k c
-	for ((k = 0; k < 50; k++)); do
-		c=$logs/cand.$k.tmp
-		: >"$c"
-		if [[ $(stat -c %i "$c") == "$ino" ]]; then
-			printf '%s\n' "$c"
-			return 0
-		fi
-	done
-	return 1
+# reuse_inode INO [UNLINK]: prints a new file in $logs (not matching *.log)
+# that got inode INO, after unlinking UNLINK if given. ext4 hands out the
+# lowest free inode of a group, so files are made (and kept, so they are
+# not handed out again) until one gets INO, at most 300. Fails when another
+# file took INO first (logship's own registry saves make files too).
+reuse_inode() {
+	python3 -c '
+import os, sys
+ino, d = int(sys.argv[1]), sys.argv[2]
+if len(sys.argv) > 3:
+    os.unlink(sys.argv[3])
+for k in range(300):
+    p = os.path.join(d, "cand.%d.tmp" % k)
+    fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    got = os.fstat(fd).st_ino
+    os.close(fd)
+    if got == ino:
+        print(p)
+        sys.exit(0)
+sys.exit(1)
+' "$1" "$logs" "${@:2}"
 }
 
 # ---- 1. delete while reading
@@ -52,22 +59,40 @@ wait_log 'big.log: rotated away and read to its end; closing' 30
 wait_until 10 no_open_deleted || fail "logship still holds $(open_deleted) deleted files"
 
 # ---- 2. inode reuse while running
-write_numbered "$logs/a.log" 1 1000 10
-wait_lines $((n + 1000)) 30
-ino=$(stat -c %i "$logs/a.log")
-rm "$logs/a.log"
-wait_log 'a.log: rotated away and read to its end; closing' 30
-wait_until 10 no_open_deleted || fail "logship still holds a.log open after closing it"
-cand=$(same_inode "$ino") || fail "no new file got inode $ino in 50 tries"
+# Up to 5 rounds: a.log is written, read, deleted and closed by logship;
+# logship is paused (SIGSTOP) while new files are made until one gets the
+# freed inode, as its registry saves could take it first.
+cand=""
+# rounds_lines FILE ROUND N: writes N lines "round ROUND line i" to FILE
+round_lines() {
+	python3 -c 'import sys; open(sys.argv[1], "a").write("".join("round %s line %d\n" % (sys.argv[2], i) for i in range(1, int(sys.argv[3]) + 1)))' "$@"
+}
+for ((round = 1; round <= 5; round++)); do
+	round_lines "$logs/a.log" $round 1000 # each round's file is new content
+	wait_lines $((n + round * 1000)) 30
+	ino=$(stat -c %i "$logs/a.log")
+	rm "$logs/a.log"
+	wait_until 30 test "$(grep -c 'a.log: rotated away and read to its end; closing' "$LSLOG")" -ge $round ||
+		fail "logship did not close the deleted a.log"
+	wait_until 10 no_open_deleted || fail "logship still holds a.log open after closing it"
+	kill -STOP "$LS_PID"
+	cand=$(reuse_inode "$ino") || cand=""
+	kill -CONT "$LS_PID"
+	[[ -n $cand ]] && break
+	note "round $round: inode $ino was taken by another file"
+	rm -f "$logs"/cand.*.tmp
+done
+[[ -n $cand ]] || fail "no new file got the inode of a deleted one in 5 rounds"
+before=$(out_lines)
 # the same first 200 lines (the fingerprint's bytes), then other lines,
 # longer than the old file: only the hash before the old offset tells
-write_numbered "$cand" 1 200 10
+round_lines "$cand" $round 200
 python3 -c 'import sys; open(sys.argv[1], "a").write("".join("reuse %d\n" % i for i in range(1, 2001)))' "$cand"
 mv "$cand" "$logs/a.log"
 note "a.log re-created with inode $ino"
-wait_lines $((n + 1000 + 2200)) 30
+wait_lines $((before + 2200)) 30
 ls_stop
-python3 - "$OUT" "$logs/a.log" $((n + 1000)) <<'PY' || fail "inode reuse while running"
+python3 - "$OUT" "$logs/a.log" "$before" <<'PY' || fail "inode reuse while running"
 import json, sys
 docs = [json.loads(l) for l in open(sys.argv[1])][int(sys.argv[3]):]
 data = open(sys.argv[2], "rb").read()
@@ -84,8 +109,7 @@ rm -f "$logs"/cand.*.tmp
 # ---- 3. inode reuse while logship is stopped
 before=$(out_lines)
 ino=$(stat -c %i "$logs/a.log")
-rm "$logs/a.log"
-cand=$(same_inode "$ino") || fail "no new file got inode $ino in 50 tries"
+cand=$(reuse_inode "$ino" "$logs/a.log") || fail "inode $ino was not handed out again"
 python3 -c 'import sys; open(sys.argv[1], "w").write("".join("stopped %d\n" % i for i in range(1, 101)))' "$cand"
 mv "$cand" "$logs/a.log"
 rm -f "$logs"/cand.*.tmp

@@ -10,7 +10,7 @@ logs=$T/logs
 tail_conf "$T/c.yml" -i 'poll: true' -i 'poll_interval: 100ms' "$logs/*.log"
 
 inotify_fds() {
-	find "/proc/$LS_PID/fd" -lname 'anon_inode:inotify' 2>/dev/null | wc -l
+	{ find "/proc/$LS_PID/fd" -lname 'anon_inode:inotify' 2>/dev/null || true; } | wc -l
 }
 
 write_numbered "$logs/a.log" 1 100

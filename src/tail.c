@@ -215,6 +215,8 @@ tail_close_fd(struct tail *t, struct tailfile *f)
 static void
 tail_file_free(struct tail *t, struct tailfile *f)
 {
+    if (f->gone && f->reg != NULL) /* pruned after registry.prune_after */
+        registry_mark_gone(t->reg, f->reg, time(NULL));
     tail_retire(t, f, true);
     tail_close_fd(t, f);
     free(f->path);
@@ -687,6 +689,12 @@ tail_timers(struct tail *t, int64_t now)
             tail_flush_pending(t, f, quiet);
         if (harvester_pending(&f->h))
             continue;
+        struct stat st;
+        if (f->gone && !f->gz && fstat(f->fd, &st) == 0 &&
+            (uint64_t)st.st_size > f->h.read_offset) {
+            f->dirty = true; /* written to after it was rotated: read on */
+            continue;
+        }
         if (f->gone && quiet >= ic->rotate_wait_ms) {
             log_info(ic->name,
                      "%s: rotated away and read to its end; "
@@ -743,6 +751,7 @@ static void
 tail_save(struct tail *t)
 {
     tail_commit_all(t);
+    registry_prune(t->reg, time(NULL));
     if (registry_dirty(t->reg))
         registry_save(t->reg);
 }

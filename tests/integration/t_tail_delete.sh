@@ -59,21 +59,24 @@ wait_log 'big.log: rotated away and read to its end; closing' 30
 wait_until 10 no_open_deleted || fail "logship still holds $(open_deleted) deleted files"
 
 # ---- 2. inode reuse while running
-# Up to 5 rounds: a.log is written, read, deleted and closed by logship;
+# Up to 8 rounds: a.log is written, read, deleted and closed by logship;
 # logship is paused (SIGSTOP) while new files are made until one gets the
 # freed inode, as its registry saves could take it first.
 cand=""
-# rounds_lines FILE ROUND N: writes N lines "round ROUND line i" to FILE
+# a_closed N: logship closed a deleted a.log N times
+a_closed() {
+	(($(grep -c 'logs/a.log: rotated away and read to its end; closing' "$LSLOG") >= $1))
+}
+# round_lines FILE ROUND N: writes N lines "round ROUND line i" to FILE
 round_lines() {
 	python3 -c 'import sys; open(sys.argv[1], "a").write("".join("round %s line %d\n" % (sys.argv[2], i) for i in range(1, int(sys.argv[3]) + 1)))' "$@"
 }
-for ((round = 1; round <= 5; round++)); do
+for ((round = 1; round <= 8; round++)); do
 	round_lines "$logs/a.log" $round 1000 # each round's file is new content
 	wait_lines $((n + round * 1000)) 30
 	ino=$(stat -c %i "$logs/a.log")
 	rm "$logs/a.log"
-	wait_until 30 test "$(grep -c 'a.log: rotated away and read to its end; closing' "$LSLOG")" -ge $round ||
-		fail "logship did not close the deleted a.log"
+	wait_until 30 a_closed $round || fail "logship did not close the deleted a.log"
 	wait_until 10 no_open_deleted || fail "logship still holds a.log open after closing it"
 	kill -STOP "$LS_PID"
 	cand=$(reuse_inode "$ino") || cand=""
@@ -82,7 +85,7 @@ for ((round = 1; round <= 5; round++)); do
 	note "round $round: inode $ino was taken by another file"
 	rm -f "$logs"/cand.*.tmp
 done
-[[ -n $cand ]] || fail "no new file got the inode of a deleted one in 5 rounds"
+[[ -n $cand ]] || fail "no new file got the inode of a deleted one in 8 rounds"
 before=$(out_lines)
 # the same first 200 lines (the fingerprint's bytes), then other lines,
 # longer than the old file: only the hash before the old offset tells

@@ -5,7 +5,10 @@
 #     and starts: the lines from the .bak's offset on are sent again, and
 #     nothing before it;
 #  2. both files garbage (binary, wrong types, empty): an error naming each,
-#     and a start with no offsets (every line read again), status 0 at stop.
+#     and a start with no offsets (every line read again), status 0 at stop;
+#  3. prune_after: entries of files deleted while logship runs leave the
+#     registry once gone longer than prune_after, without a restart (else a
+#     daemon's registry grows with every rotation).
 # shellcheck source-path=SCRIPTDIR source=tail_lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/tail_lib.sh"
 
@@ -61,4 +64,21 @@ for garbage in binary types empty; do
 	ls_stop
 	tail_py numbered "$OUT" 2100
 done
+
+# ---- 3. prune_after while running
+REG=$T/reg3/registry.json
+mkdir -p "$T/reg3" "$T/many"
+rm -f "$OUT"
+tail_conf "$T/c3.yml" -r 'prune_after: 1s' "$T/many/*.log"
+for i in $(seq 1 20); do write_numbered "$T/many/f$i.log" 1 10; done
+ls_start "$T/c3.yml"
+wait_lines 200 30
+rm "$T/many"/f{2..20}.log
+# registry_entries: the number of entries in the saved registry
+registry_entries() {
+	python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["entries"]))' "$REG"
+}
+pruned() { (($(registry_entries) == 1)); }
+wait_until 30 pruned || fail "the registry still holds $(registry_entries) entries 30 s after 19 of its 20 files were deleted (prune_after: 1s)"
+ls_stop
 echo ok

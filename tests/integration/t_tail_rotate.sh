@@ -23,7 +23,7 @@ ls_start "$T/c.yml"
 wait_log 'app.log: reading from offset 0' 30
 tail_writer "$log" 1 $n --pad 40 --rate 50000 --block 500 --rotate-every 50000 >"$T/lives"
 note "writer done: $(wc -l <"$T/lives") lives of app.log"
-wait_until 60 test "$(out_lines)" -ge $n || note "only $(out_lines) of $n lines after 60 s"
+wait_until 60 has_lines $n || note "only $(out_lines) of $n lines after 60 s"
 ls_stop
 tail_py numbered "$OUT" $n
 # every rotated file was closed once read, and logship said so
@@ -89,7 +89,7 @@ for r in 1 2 3; do
 	sleep 0.5
 done
 reader_resume
-wait_until 30 test "$(out_lines)" -ge 53000 || note "only $(out_lines) of 53000 lines after 30 s"
+wait_until 30 has_lines 53000 || note "only $(out_lines) of 53000 lines after 30 s"
 ls_stop
 tail_py numbered "$OUT" 53000
 echo ok

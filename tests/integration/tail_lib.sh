@@ -8,14 +8,14 @@
 #   tail_init                  T (a fresh work dir), OUT (the file output's
 #                              NDJSON), REG (registry path), LSLOG (logship's
 #                              log, appended by every start)
-#   tail_conf CONF [-i LINE]... [-s LINE]... [-o LINE]... [--stdout] GLOB...
+#   tail_conf CONF [-i|-s|-o|-r LINE]... [--stdout] GLOB...
 #                              writes a config: one file input "tail" over
 #                              GLOBs, scan_interval 200ms, rotate_wait 500ms,
 #                              the file output to OUT (--stdout: the stdout
 #                              output) with flush_interval 100ms, the
-#                              registry at REG (flush 100ms); -i/-s/-o add a
-#                              "key: value" line to the input / service /
-#                              output section
+#                              registry at REG (flush 100ms); -i/-s/-o/-r
+#                              add a "key: value" line to the input /
+#                              service / output / registry section
 #   ls_start CONF              logship run in the background (LS_PID, and
 #                              T/logship.pid); killed at exit if still alive
 #   ls_start_piped CONF        the same for a config made with --stdout: its
@@ -30,6 +30,7 @@
 #   ls_alive                   true while logship runs
 #   out_lines [FILE]           number of lines in FILE (default OUT)
 #   wait_lines N [SECS] [FILE] wait until FILE has >= N lines, else fail
+#   has_lines N [FILE]         true when FILE has >= N lines (for wait_until)
 #   wait_log REGEX [SECS]      wait until LSLOG matches REGEX (grep -E), else fail
 #   wait_committed FILE [SECS] wait until the registry file REG holds FILE's
 #                              size as its offset (every line acknowledged)
@@ -57,6 +58,8 @@
 #                              only documents whose path is PATH (default all)
 #
 # fail() is redefined to print the end of logship's log with the message.
+# TAIL_KEEP=DIR: at exit, the work dirs (configs, logs, output, registry)
+# are copied under DIR for a post-mortem.
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -82,8 +85,16 @@ fail() {
 	exit 1
 }
 
+_tail_keep() {
+	[[ -n ${TAIL_KEEP:-} && -n $T && -d $T ]] || return 0
+	mkdir -p "$TAIL_KEEP"
+	cp -a "$T" "$TAIL_KEEP/$(basename "$0" .sh).$$" 2>/dev/null
+	echo "work dir kept in $TAIL_KEEP/$(basename "$0" .sh).$$"
+}
+
 tail_init() {
 	T=$(mktempdir)
+	on_exit _tail_keep
 	OUT=$T/out.ndjson
 	REG=$T/reg/registry.json
 	LSLOG=$T/logship.log
@@ -92,13 +103,14 @@ tail_init() {
 }
 
 tail_conf() {
-	local conf=$1 svc=() inp=() outp=() globs=() l stdout=0
+	local conf=$1 svc=() inp=() outp=() regl=() globs=() l stdout=0
 	shift
 	while [[ $# -gt 0 ]]; do
 		case $1 in
 		-i) inp+=("$2") && shift 2 ;;
 		-s) svc+=("$2") && shift 2 ;;
 		-o) outp+=("$2") && shift 2 ;;
+		-r) regl+=("$2") && shift 2 ;;
 		--stdout) stdout=1 && shift ;;
 		*) globs+=("$1") && shift ;;
 		esac
@@ -113,6 +125,7 @@ tail_conf() {
 		echo "registry:"
 		echo "  path: '$REG'"
 		echo "  flush_interval: 100ms"
+		for l in ${regl[@]+"${regl[@]}"}; do echo "  $l"; done
 		echo "inputs:"
 		echo "  - name: tail"
 		echo "    type: file"
@@ -244,6 +257,10 @@ out_lines() {
 	else
 		echo 0
 	fi
+}
+
+has_lines() {
+	(($(out_lines "${2:-$OUT}") >= $1))
 }
 
 wait_lines() {

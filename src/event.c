@@ -78,7 +78,7 @@ event_value(const struct event *ev, struct span name, struct span *out,
 static bool
 event_under(struct span field, struct span name)
 {
-    if (field.len < name.len || memcmp(field.ptr, name.ptr, name.len) != 0)
+    if (field.len < name.len || !span_mem_eq(field.ptr, name.ptr, name.len))
         return false;
     return field.len == name.len || field.ptr[name.len] == '.';
 }

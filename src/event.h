@@ -87,11 +87,43 @@ bool event_value(const struct event *ev, struct span name, struct span *out,
 size_t event_remove(struct event *ev, struct span name);
 /* Adds a tag once (a repeat is ignored); false when EVENT_MAX_TAGS is hit. */
 bool event_add_tag(struct event *ev, struct span tag);
+/*
+ * True when n bytes at a and b are equal. Inline word compares: field
+ * names are short, and a memcmp call per name was a profile line.
+ */
+static inline bool
+span_mem_eq(const char *a, const char *b, size_t n)
+{
+    uint64_t x, y;
+    uint32_t u, v;
+    if (a == b || n == 0)
+        return true;
+    for (; n >= 8; n -= 8, a += 8, b += 8) {
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y)
+            return false;
+    }
+    if (n >= 4) {
+        memcpy(&u, a, 4);
+        memcpy(&v, b, 4);
+        if (u != v)
+            return false;
+        memcpy(&u, a + n - 4, 4);
+        memcpy(&v, b + n - 4, 4);
+        return u == v;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
+}
+
 /* True when a and b hold the same bytes. */
 static inline bool
 span_eq(struct span a, struct span b)
 {
-    return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
+    return a.len == b.len && span_mem_eq(a.ptr, b.ptr, a.len);
 }
 /* A span of a NUL-terminated string. */
 static inline struct span

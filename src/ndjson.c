@@ -18,6 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #define NDJSON_ESC_MAX_LEN        6 /* worst output per input byte: \u00XX */
 #define NDJSON_WORST_CASE_MAX_LEN (64 * 1024) /* longer: measure first */
 #define NDJSON_TIME_LEN           26 /* "YYYY-MM-DDTHH:MM:SS.mmmZ" with quotes */
@@ -196,41 +200,107 @@ ndjson_put_escape(char *d, unsigned char c)
 }
 
 /*
- * Writes the escaped body of s (no quotes) at d, which has room for
- * NDJSON_ESC_MAX_LEN bytes per input byte; returns the new end. Runs of
- * bytes that need nothing, valid UTF-8 included, are copied with memcpy.
+ * Handles the byte at *pp that a scan stopped at (it needs an escape or
+ * starts a UTF-8 sequence): writes its output at d, advances *pp past it
+ * and returns the new end of the output.
+ */
+static inline char *
+ndjson_escape_special(char *d, const unsigned char **pp,
+                      const unsigned char *end)
+{
+    const unsigned char *p = *pp;
+    size_t n, bad = 1;
+
+    if (*p < 0x80) {
+        *pp = p + 1;
+        return ndjson_put_escape(d, *p);
+    }
+    n = ndjson_utf8_seq(p, end, &bad);
+    if (n) {
+        memcpy(d, p, n);
+        *pp = p + n;
+        return d + n;
+    }
+    memcpy(d, ndjson_fffd, sizeof(ndjson_fffd));
+    *pp = p + bad;
+    return d + sizeof(ndjson_fffd);
+}
+
+#if defined(__SSE2__)
+/*
+ * Bit i set when byte i of v is < 0x20, '"', '\\' or >= 0x80: the signed
+ * compare catches control characters and every non-ASCII byte at once.
+ */
+static inline unsigned
+ndjson_sse_special(__m128i v)
+{
+    __m128i q = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+    __m128i b = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
+    __m128i c = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20));
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(q, b), c));
+}
+
+/*
+ * Writes the escaped body of s (no quotes) at d and returns the new end.
+ * d must have room for NDJSON_ESC_MAX_LEN bytes per input byte, or for the
+ * exact escaped length: 16 bytes are copied while they are scanned, and
+ * with 16 or more input bytes left the output still to come is at least
+ * that long, so the store stays inside either reservation. The last
+ * 0..15 bytes are scanned from a stack copy (no read past the value).
  */
 static char *
 ndjson_escape(char *d, const unsigned char *p, const unsigned char *end)
 {
-    const unsigned char *run = p;
-    size_t n, bad = 1;
-
     for (;;) {
-        p = ndjson_scan(p, end);
-        if (p == end)
-            break;
-        if (*p >= 0x80) {
-            n = ndjson_utf8_seq(p, end, &bad);
-            if (n) {
-                p += n;
+        size_t left = (size_t)(end - p);
+        unsigned mask;
+
+        if (left >= 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+            _mm_storeu_si128((__m128i *)(void *)d, v);
+            mask = ndjson_sse_special(v);
+            if (mask == 0) {
+                p += 16;
+                d += 16;
                 continue;
             }
-        }
-        ndjson_copy(d, run, (size_t)(p - run));
-        d += p - run;
-        if (*p >= 0x80) {
-            memcpy(d, ndjson_fffd, sizeof(ndjson_fffd));
-            d += sizeof(ndjson_fffd);
-            p += bad;
         } else {
-            d = ndjson_put_escape(d, *p++);
+            unsigned char tail[16];
+            if (left == 0)
+                return d;
+            ndjson_copy((char *)tail, p, left);
+            ndjson_copy(d, p, left);
+            mask = ndjson_sse_special(
+                       _mm_loadu_si128((const __m128i *)(void *)tail)) &
+                   ((1u << left) - 1);
+            if (mask == 0)
+                return d + left;
         }
-        run = p;
+        unsigned k = (unsigned)__builtin_ctz(mask);
+        p += k;
+        d = ndjson_escape_special(d + k, &p, end);
     }
-    ndjson_copy(d, run, (size_t)(p - run));
-    return d + (p - run);
 }
+#else
+/*
+ * Writes the escaped body of s (no quotes) at d, which has room for
+ * NDJSON_ESC_MAX_LEN bytes per input byte or for the exact escaped length;
+ * returns the new end. Runs that need nothing are copied with memcpy.
+ */
+static char *
+ndjson_escape(char *d, const unsigned char *p, const unsigned char *end)
+{
+    for (;;) {
+        const unsigned char *run = ndjson_scan(p, end);
+        ndjson_copy(d, p, (size_t)(run - p));
+        d += run - p;
+        p = run;
+        if (p == end)
+            return d;
+        d = ndjson_escape_special(d, &p, end);
+    }
+}
+#endif
 
 /* Returns the exact length ndjson_escape() will write for s. */
 static size_t
@@ -404,6 +474,7 @@ struct ndjson_step {
 };
 
 struct ndjson_shape {
+    uint64_t hash;             /* ndjson_shape_hash() of the names */
     struct buf names;          /* each field's name length, then its bytes */
     struct buf chunks;         /* the text around the values */
     struct ndjson_step *steps; /* owned */
@@ -748,7 +819,7 @@ ndjson_open_path(struct ndjson_emit *em, const char *p, size_t len)
 static inline bool
 ndjson_name_eq(const char *a, size_t a_len, const char *b, size_t b_len)
 {
-    return a_len == b_len && (a_len == 0 || memcmp(a, b, a_len) == 0);
+    return a_len == b_len && span_mem_eq(a, b, a_len);
 }
 
 /* Returns whether entry i names a strict descendant of e. */
@@ -838,13 +909,58 @@ ndjson_put_tags(struct buf *out, const struct event *ev)
     return ndjson_put(out, "]", 1);
 }
 
+/* Loads n (1..8) bytes at p as a little-endian-ish word; no over-read. */
+static inline uint64_t
+ndjson_load_upto8(const char *p, size_t n)
+{
+    uint64_t w = 0;
+    uint32_t x, y;
+    if (n >= 8) {
+        memcpy(&w, p, 8);
+    } else if (n >= 4) {
+        memcpy(&x, p, 4);
+        memcpy(&y, p + n - 4, 4);
+        w = (uint64_t)x << 32 | y;
+    } else {
+        for (size_t i = 0; i < n; i++)
+            w = w << 8 | (unsigned char)p[i];
+    }
+    return w;
+}
+
+/*
+ * Hashes what makes a shape: the flags that change the layout and each
+ * name's length, first and last 8 bytes. Collisions only cost a compare.
+ */
+static uint64_t
+ndjson_shape_hash(const struct event *ev)
+{
+    const uint64_t mul = UINT64_C(0x9e3779b97f4a7c15);
+    uint64_t h = (ev->flags & (EVENT_TRUNCATED | EVENT_MULTILINE) ? 1 : 2) ^
+                 (ev->flags & EVENT_NO_MESSAGE ? 4 : 8) ^ ev->nfields << 8;
+    for (size_t i = 0; i < ev->nfields; i++) {
+        const struct span *name = &ev->fields[i].name;
+        uint64_t first = 0, last = 0;
+        if (name->len) {
+            first = ndjson_load_upto8(name->ptr, name->len);
+            last = name->len > 8
+                       ? ndjson_load_upto8(name->ptr + name->len - 8, 8)
+                       : 0;
+        }
+        h = (h ^ first ^ (last << 29 | last >> 35) ^ name->len) * mul;
+        h ^= h >> 31;
+    }
+    return h;
+}
+
 /* Returns whether ev has exactly the names sh was recorded from. */
 static bool
-ndjson_shape_matches(const struct ndjson_shape *sh, const struct event *ev)
+ndjson_shape_matches(const struct ndjson_shape *sh, const struct event *ev,
+                     uint64_t hash)
 {
     bool flagged = ev->flags & (EVENT_TRUNCATED | EVENT_MULTILINE);
     bool no_message = ev->flags & EVENT_NO_MESSAGE;
-    if (!sh || !sh->valid || sh->nfields != ev->nfields ||
+    if (!sh->valid || sh->hash != hash || sh->nfields != ev->nfields ||
         sh->flagged != flagged || sh->no_message != no_message)
         return false;
     const char *p = sh->names.data;
@@ -853,7 +969,7 @@ ndjson_shape_matches(const struct ndjson_shape *sh, const struct event *ev)
         size_t len;
         memcpy(&len, p, sizeof(len));
         p += sizeof(len);
-        if (!ndjson_name_eq(p, len, name->ptr, name->len))
+        if (len != name->len || !span_mem_eq(p, name->ptr, len))
             return false;
         p += len;
     }
@@ -878,18 +994,112 @@ ndjson_shape_replay(const struct ndjson_shape *sh, struct buf *out,
     return 0;
 }
 
-/* Starts recording the shape of ev into enc->shape; returns it. */
-static struct ndjson_shape *
-ndjson_shape_begin(struct ndjson_enc *enc, const struct event *ev)
+/*
+ * The most the replay of sh can write for ev: its chunks plus each value's
+ * worst case, or SIZE_MAX when that passes the worst-case limit (then the
+ * checked replay measures long values exactly).
+ */
+static size_t
+ndjson_replay_bound(const struct ndjson_shape *sh, const struct event *ev)
 {
-    struct ndjson_shape *sh = enc->shape;
-    if (!sh) {
-        sh = enc->shape = xcalloc(1, sizeof(*sh));
-        buf_init(&sh->names, 0);
-        buf_init(&sh->chunks, 0);
+    size_t need = sh->chunks.len;
+    for (size_t k = 0; k + 1 < sh->nsteps; k++) {
+        struct field f = ndjson_vfield(ev, sh->steps[k].v);
+        need += f.type == FIELD_STRING ? f.value.len * NDJSON_ESC_MAX_LEN + 2
+                                       : f.value.len + 4;
+        if (need > NDJSON_WORST_CASE_MAX_LEN)
+            return SIZE_MAX;
     }
+    return need;
+}
+
+/*
+ * The replay when room for the worst case is reserved: no check per
+ * write. d is where the members go; returns the new end.
+ */
+static char *
+ndjson_replay_unchecked(const struct ndjson_shape *sh, char *d,
+                        const struct event *ev)
+{
+    const char *chunks = sh->chunks.data;
+    for (size_t k = 0;; k++) {
+        const struct ndjson_step *st = &sh->steps[k];
+        ndjson_copy(d, chunks + st->off, st->len);
+        d += st->len;
+        if (st->v == NDJSON_STEP_END)
+            return d;
+        struct field f = ndjson_vfield(ev, st->v);
+        const unsigned char *v = (const unsigned char *)f.value.ptr;
+        if (f.type == FIELD_STRING) {
+            *d++ = '"';
+            if (f.value.len)
+                d = ndjson_escape(d, v, v + f.value.len);
+            *d++ = '"';
+        } else if (f.value.len == 0) {
+            memcpy(d, "null", 4);
+            d += 4;
+        } else {
+            ndjson_copy(d, v, f.value.len);
+            d += f.value.len;
+        }
+    }
+}
+
+/* Replays sh for ev into out, unchecked when the worst case fits. */
+static int
+ndjson_shape_write(const struct ndjson_shape *sh, struct buf *out,
+                   const struct event *ev)
+{
+    size_t need = ndjson_replay_bound(sh, ev);
+    if (need == SIZE_MAX || ndjson_reserve(out, need) < 0)
+        return ndjson_shape_replay(sh, out, ev);
+    char *d = ndjson_replay_unchecked(sh, out->data + out->len, ev);
+    out->len = (size_t)(d - out->data);
+    out->data[out->len] = '\0';
+    return 0;
+}
+
+/* The cached shape of ev, or NULL. */
+static const struct ndjson_shape *
+ndjson_shape_find(const struct ndjson_enc *enc, const struct event *ev,
+                  uint64_t hash)
+{
+    if (enc->shapes == NULL)
+        return NULL;
+    const struct ndjson_shape *set =
+        &enc->shapes[(hash & (NDJSON_SHAPE_SETS - 1)) * NDJSON_SHAPE_WAYS];
+    for (size_t i = 0; i < NDJSON_SHAPE_WAYS; i++)
+        if (ndjson_shape_matches(&set[i], ev, hash))
+            return &set[i];
+    return NULL;
+}
+
+/*
+ * Starts recording the shape of ev in its set of the cache, in an unused
+ * way or else the next one in turn; returns it.
+ */
+static struct ndjson_shape *
+ndjson_shape_begin(struct ndjson_enc *enc, const struct event *ev,
+                   uint64_t hash)
+{
+    size_t nshapes = NDJSON_SHAPE_SETS * NDJSON_SHAPE_WAYS;
+    if (enc->shapes == NULL) {
+        enc->shapes = xcalloc(nshapes, sizeof(*enc->shapes));
+        for (size_t i = 0; i < nshapes; i++) {
+            buf_init(&enc->shapes[i].names, 0);
+            buf_init(&enc->shapes[i].chunks, 0);
+        }
+    }
+    size_t set = hash & (NDJSON_SHAPE_SETS - 1), way = 0;
+    struct ndjson_shape *ways = &enc->shapes[set * NDJSON_SHAPE_WAYS];
+    while (way < NDJSON_SHAPE_WAYS && ways[way].valid)
+        way++;
+    if (way == NDJSON_SHAPE_WAYS)
+        way = enc->shape_victim[set]++ % NDJSON_SHAPE_WAYS;
+    struct ndjson_shape *sh = &ways[way];
     buf_reset(&sh->names);
     buf_reset(&sh->chunks);
+    sh->hash = hash;
     sh->nsteps = 0;
     sh->nfields = ev->nfields;
     sh->flagged = ev->flags & (EVENT_TRUNCATED | EVENT_MULTILINE);
@@ -909,11 +1119,11 @@ ndjson_shape_begin(struct ndjson_enc *enc, const struct event *ev)
  */
 static int
 ndjson_put_members(struct ndjson_enc *enc, struct buf *out,
-                   const struct event *ev, bool *has_tags)
+                   const struct event *ev, uint64_t hash, bool *has_tags)
 {
     struct ndjson_emit em = {.out = out, .ev = ev, .mark = out->len};
 
-    em.rec = ndjson_shape_begin(enc, ev);
+    em.rec = ndjson_shape_begin(enc, ev, hash);
     em.count = ndjson_build_order(enc, ev, has_tags);
     em.ent = enc->order;
     for (size_t i = 0; i < em.count; i++) {
@@ -942,11 +1152,13 @@ ndjson_put_event(struct ndjson_enc *enc, struct buf *out,
     if (ndjson_put(out, "{\"@timestamp\":", 14) < 0 ||
         ndjson_write_time(enc, out, ev->time_ns) < 0)
         return -E2BIG;
-    if (ndjson_shape_matches(enc->shape, ev)) {
-        if (ndjson_shape_replay(enc->shape, out, ev) < 0)
+    uint64_t hash = ndjson_shape_hash(ev);
+    const struct ndjson_shape *sh = ndjson_shape_find(enc, ev, hash);
+    if (sh != NULL) {
+        if (ndjson_shape_write(sh, out, ev) < 0)
             return -E2BIG;
-        has_tags = enc->shape->has_tags;
-    } else if (ndjson_put_members(enc, out, ev, &has_tags) < 0) {
+        has_tags = sh->has_tags;
+    } else if (ndjson_put_members(enc, out, ev, hash, &has_tags) < 0) {
         return -E2BIG;
     }
     if (ev->ntags && !has_tags && ndjson_put_tags(out, ev) < 0)
@@ -972,7 +1184,8 @@ ndjson_enc_init(struct ndjson_enc *enc)
 {
     enc->order = NULL;
     enc->cap_order = 0;
-    enc->shape = NULL;
+    enc->shapes = NULL;
+    memset(enc->shape_victim, 0, sizeof(enc->shape_victim));
     enc->cached_sec = INT64_MIN; /* no real second: ns / 1e9 > INT64_MIN */
     memset(enc->cached_time, 0, sizeof(enc->cached_time));
 }
@@ -980,12 +1193,14 @@ ndjson_enc_init(struct ndjson_enc *enc)
 void
 ndjson_enc_fini(struct ndjson_enc *enc)
 {
-    if (enc->shape) {
-        buf_fini(&enc->shape->names);
-        buf_fini(&enc->shape->chunks);
-        free(enc->shape->steps);
-        free(enc->shape);
+    for (size_t i = 0;
+         enc->shapes != NULL && i < NDJSON_SHAPE_SETS * NDJSON_SHAPE_WAYS;
+         i++) {
+        buf_fini(&enc->shapes[i].names);
+        buf_fini(&enc->shapes[i].chunks);
+        free(enc->shapes[i].steps);
     }
+    free(enc->shapes);
     free(enc->order);
     ndjson_enc_init(enc);
 }

@@ -13,15 +13,25 @@
 
 #include <stdint.h>
 
+/*
+ * The shape cache: field layouts (names, flags) seen recently, so an event
+ * like an earlier one is written without sorting and nesting its names.
+ * Apache access logs alone have 16 (user, size, referrer, agent each `-`
+ * or not); 64 in 4-way sets keep a few inputs' shapes per worker.
+ */
+#define NDJSON_SHAPE_SETS 16
+#define NDJSON_SHAPE_WAYS 4
+
 struct ndjson_entry; /* private to ndjson.c */
 struct ndjson_shape;
 
 struct ndjson_enc {
     struct ndjson_entry *order; /* owned: the members, sorted by path */
     size_t cap_order;
-    struct ndjson_shape *shape; /* owned: the last field layout, see .c */
-    int64_t cached_sec;         /* the second whose text is in cached_time */
-    char cached_time[24];       /* "YYYY-MM-DDTHH:MM:SS." */
+    struct ndjson_shape *shapes; /* owned: NDJSON_SHAPE_SETS x _WAYS layouts */
+    unsigned char shape_victim[NDJSON_SHAPE_SETS]; /* next way to replace */
+    int64_t cached_sec;   /* the second whose text is in cached_time */
+    char cached_time[24]; /* "YYYY-MM-DDTHH:MM:SS." */
 };
 
 void ndjson_enc_init(struct ndjson_enc *enc);
@@ -67,8 +77,8 @@ int ndjson_write_time(struct ndjson_enc *enc, struct buf *out, int64_t time_ns);
  * - ev->tags are written last, and only when no field's top-level key is
  *   "tags" (a "tags" field replaces them rather than merging).
  * Returns 0 or -E2BIG (the buffer is left as it was). Allocates only while
- * enc's scratch grows to the largest event seen; events with the same
- * field names as the one before skip the sorting (see ndjson.c).
+ * enc's scratch grows to the largest event seen and while the shape cache
+ * fills; events with the field names of a cached shape skip the sorting.
  */
 int ndjson_write_event(struct ndjson_enc *enc, struct buf *out,
                        const struct event *ev);

@@ -1544,6 +1544,77 @@ START_TEST(event_fuzz_random_names)
 }
 END_TEST
 
+/*
+ * Every special byte at every position of ASCII strings of 0..48 bytes:
+ * the 16-byte scan, its stack-copied tail and the boundary between them.
+ */
+START_TEST(string_special_at_every_position)
+{
+    static const char *const specials[] = {"\"",       "\\",   "\x01",    "\n",
+                                           "\xc3\xa9", "\xff", "\xe2\x82"};
+    unsigned char s[64];
+    for (size_t len = 0; len <= 48; len++) {
+        for (size_t k = 0; k < sizeof(specials) / sizeof(specials[0]); k++) {
+            size_t sl = strlen(specials[k]);
+            for (size_t pos = 0; pos + sl <= len; pos++) {
+                for (size_t i = 0; i < len; i++)
+                    s[i] = (unsigned char)('a' + i % 26);
+                memcpy(s + pos, specials[k], sl);
+                test_check_roundtrip(s, len);
+            }
+        }
+    }
+}
+END_TEST
+
+/*
+ * More shapes than the cache holds, in random order: every document from
+ * the warm encoder (hits, misses, evictions) equals a fresh encoder's.
+ */
+START_TEST(shape_cache_many_shapes_interleaved)
+{
+    static const char *const names[] = {
+        "http.request.method", "http.response.status_code", "user.name",
+        "url.original", "source.address", "http.version", "log.level",
+        "user_agent.original",
+        /* the same length, first and last 8 bytes: only a full compare
+         * tells them apart */
+        "labels.xx.one.xx.tail", "labels.xx.two.xx.tail"};
+    enum { NNAMES = sizeof(names) / sizeof(names[0]) };
+    struct field fs[NNAMES];
+    struct ndjson_enc warm, fresh;
+    struct buf wb, fb;
+    ndjson_enc_init(&warm);
+    buf_init(&wb, 0);
+    buf_init(&fb, 0);
+    for (int round = 0; round < 3000; round++) {
+        unsigned subset = (unsigned)test_rand_below(1u << NNAMES);
+        size_t n = 0;
+        for (size_t i = 0; i < NNAMES; i++) {
+            if (!(subset & (1u << i)))
+                continue;
+            fs[n].name = span_str(names[i]);
+            fs[n].value = test_rand_below(2) ? SPAN_LIT("x\"y") : SPAN_LIT("7");
+            fs[n].type = fs[n].value.len == 1 ? FIELD_INT : FIELD_STRING;
+            n++;
+        }
+        struct event ev = test_event(fs, n);
+        ev.flags = (unsigned)test_rand_below(8) &
+                   (EVENT_TRUNCATED | EVENT_MULTILINE | EVENT_NO_MESSAGE);
+        buf_reset(&wb);
+        buf_reset(&fb);
+        ndjson_enc_init(&fresh);
+        ck_assert_int_eq(ndjson_write_event(&warm, &wb, &ev), 0);
+        ck_assert_int_eq(ndjson_write_event(&fresh, &fb, &ev), 0);
+        test_expect_bytes(wb.data, wb.len, fb.data, fb.len);
+        ndjson_enc_fini(&fresh);
+    }
+    buf_fini(&wb);
+    buf_fini(&fb);
+    ndjson_enc_fini(&warm);
+}
+END_TEST
+
 static Suite *
 check_ndjson_suite(void)
 {
@@ -1571,6 +1642,7 @@ check_ndjson_suite(void)
     tcase_add_test(tc, string_1mib_valid_roundtrips);
     tcase_add_test(tc, string_1mib_with_invalid_bytes);
     tcase_add_test(tc, string_near_worst_case_threshold);
+    tcase_add_test(tc, string_special_at_every_position);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("time");
@@ -1613,6 +1685,7 @@ check_ndjson_suite(void)
     tcase_add_test(tc, shape_cache_sees_new_names_at_same_address);
     tcase_add_test(tc, shape_cache_follows_flags_values_and_tags);
     tcase_add_test(tc, shape_cache_follows_no_message);
+    tcase_add_test(tc, shape_cache_many_shapes_interleaved);
     suite_add_tcase(s, tc);
     return s;
 }

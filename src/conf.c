@@ -169,6 +169,16 @@ static const struct opt conf_input_options[] = {
      .def = "false",
      .offset = offsetof(struct input_conf, event_original),
      .help = "also keep the raw line in event.original"},
+    {.name = "keep_message",
+     .type = OPT_BOOL,
+     .def = "true",
+     .offset = offsetof(struct input_conf, keep_message),
+     .help = "false: an event whose parser chain ran with no stage failing "
+             "is written without `message` (a `message` field set by a "
+             "stage is still written); an event whose chain failed, and "
+             "every event of an input without a parser, keeps it, so no "
+             "text is lost silently; event_original: true still copies the "
+             "line to event.original"},
     {.name = "max_line_bytes",
      .type = OPT_SIZE,
      .def = "1MiB",
@@ -401,6 +411,13 @@ conf_check_file_input(struct conf *conf, size_t i, struct errlist *errs)
         multiline_destroy(m);
     }
     free(path);
+}
+
+void
+conf_input_defaults(struct input_conf *ic)
+{
+    memset(ic, 0, sizeof(*ic));
+    options_defaults(conf_input_options, ic);
 }
 
 static struct conf *

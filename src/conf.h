@@ -41,6 +41,7 @@ struct input_conf {
     uint64_t max_line_bytes;   /* longer lines are truncated and flagged */
     char *parser;              /* owned: name of the parser chain, or NULL */
     bool event_original;       /* keep the raw line in event.original */
+    bool keep_message;         /* false: no `message` after a clean parse */
     const struct chain *chain; /* borrowed from conf->parsers; NULL: none */
     /* type: file */
     struct strlist paths;
@@ -88,6 +89,11 @@ struct conf *conf_load(const char *path, struct errlist *errs);
 struct conf *conf_load_string(const char *name, const char *text,
                               struct errlist *errs);
 void conf_destroy(struct conf *conf);
+/*
+ * Fills ic with every input option's default (name NULL); for the bare
+ * input of `logship parse --parser`, so it behaves like a configured one.
+ */
+void conf_input_defaults(struct input_conf *ic);
 
 /* Returns the input named name, or NULL. */
 const struct input_conf *conf_input(const struct conf *conf, const char *name);

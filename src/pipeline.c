@@ -250,9 +250,9 @@ pipeline_create(const struct conf *conf, const struct pipeline_opts *opts,
     p->opts = *opts;
     p->hostname = pipeline_hostname(conf);
     p->hostname_span = span_str(p->hostname);
+    conf_input_defaults(&p->default_input);
     p->default_input.name = "stdin";
     p->default_input.type = INPUT_STDIN;
-    p->default_input.max_line_bytes = 1u << 20;
     p->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     pthread_mutex_init(&p->lock, NULL);
     /* Waits use monotonic deadlines (timeutil_deadline): the condition

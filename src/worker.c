@@ -207,8 +207,14 @@ worker_parse(struct worker *w, const struct chunk *c, uint64_t *failures)
         (*failures)++;
     if (explain)
         worker_explain(w, cw, r);
-    if (r == CHAIN_KEEP)
+    if (r == CHAIN_KEEP) {
+        /* Only a clean parse may drop the text: after a failure it is all
+         * there is of the line. A message field a stage set still wins. */
+        if (!failed && cw->chain != NULL && cw->chain->nstages > 0 &&
+            !in->conf->keep_message)
+            w->ev.flags |= EVENT_NO_MESSAGE;
         return true;
+    }
     if (explain)
         buf_append(&worker_batch(w)->body, w->explain.data, w->explain.len);
     if (r == CHAIN_DROP) {

@@ -79,6 +79,25 @@ START_TEST(inputs_and_file_output_bind)
 }
 END_TEST
 
+/* keep_message is on unless an input turns it off, input by input. */
+START_TEST(keep_message_defaults_to_true_per_input)
+{
+    struct conf *conf = conf_from("inputs:\n"
+                                  "  - name: raw\n"
+                                  "  - name: parsed\n"
+                                  "    parser: apache_combined\n"
+                                  "    keep_message: false\n"
+                                  "  - name: explicit\n"
+                                  "    keep_message: yes\n");
+    ck_assert_ptr_nonnull(conf);
+    ck_assert(conf_input(conf, "raw")->keep_message);
+    ck_assert(!conf_input(conf, "parsed")->keep_message);
+    ck_assert(!conf_input(conf, "parsed")->event_original);
+    ck_assert(conf_input(conf, "explicit")->keep_message);
+    conf_destroy(conf);
+}
+END_TEST
+
 static char *
 conf_slurp(const char *path)
 {
@@ -141,6 +160,7 @@ conf_suite(void)
     TCase *tc = tcase_create("bind");
     tcase_add_test(tc, empty_config_has_defaults_and_stdout);
     tcase_add_test(tc, inputs_and_file_output_bind);
+    tcase_add_test(tc, keep_message_defaults_to_true_per_input);
     tcase_add_test(tc, broken_configs_give_exact_messages);
     suite_add_tcase(s, tc);
     return s;

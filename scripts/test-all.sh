@@ -29,7 +29,7 @@ step "autogen"
 
 step "build with -Werror and run make check"
 mkdir -p build
-(cd build && ../configure --quiet --enable-werror)
+(cd build && ../configure --quiet --enable-werror --with-isal=yes)
 make -C build -j"$jobs" >/dev/null
 make -C build -j"$jobs" check || { show_logs build; exit 1; }
 
@@ -40,7 +40,7 @@ grep -E '^(=+|logship-.*archives ready for distribution)' build/distcheck.log | 
 
 step "AddressSanitizer + UndefinedBehaviorSanitizer build and make check"
 mkdir -p build-asan
-(cd build-asan && ../configure --quiet --enable-werror --enable-sanitizers)
+(cd build-asan && ../configure --quiet --enable-werror --enable-sanitizers --with-isal=yes)
 make -C build-asan -j"$jobs" >/dev/null
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     make -C build-asan -j"$jobs" check || { show_logs build-asan; exit 1; }

@@ -7,6 +7,7 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
+#include <libdeflate.h>
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include <stdio.h>
@@ -24,6 +25,12 @@ cmd_version_main(int argc, char **argv)
     printf("libcurl %s, zlib %s, pcre2 %s, jansson %s, libyaml %s\n",
            curl_version_info(CURLVERSION_NOW)->version, zlibVersion(), pcre,
            jansson_version_str(), yaml_get_version_string());
+#ifdef HAVE_ISAL
+    printf("batch gzip: ISA-L igzip (levels 1-2), libdeflate %s (others)\n",
+           LIBDEFLATE_VERSION_STRING);
+#else
+    printf("batch gzip: libdeflate %s\n", LIBDEFLATE_VERSION_STRING);
+#endif
     return EXIT_OK;
 }
 

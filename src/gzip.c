@@ -1,11 +1,10 @@
 /*
- * gzip framing with zlib. deflateInit2 with windowBits 15 + 16 selects the
- * gzip wrapper; deflateReset between batches keeps the ~256 KiB of zlib
- * state. deflateBound() after the reset covers the wrapper too, and zlib
- * documents that one deflate(Z_FINISH) into that much room completes the
- * stream. zlib allocates through xmalloc (so it cannot run out of memory
- * without the process aborting, as everywhere else). Workers call the
- * encoder; nothing here is shared between threads.
+ * Batch gzip with ISA-L (levels 1-2, when built with it) or libdeflate,
+ * and gzip decoding with zlib. Both compressors write the gzip wrapper
+ * themselves and compress a whole buffer in one call, into room reserved
+ * with libdeflate's bound (stored blocks, the worst case); should ISA-L
+ * ever need more, libdeflate compresses the batch instead. Workers call
+ * the encoder; nothing here is shared between threads.
  */
 #include "config.h"
 
@@ -15,6 +14,9 @@
 #include "xalloc.h"
 
 #include <errno.h>
+#ifdef HAVE_ISAL
+#include <isa-l/igzip_lib.h>
+#endif
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -46,6 +48,13 @@ gzip_enc_init(struct gzip_enc *g, int level)
     if (level < 0 || level > 9)
         return -EINVAL;
     g->level = level;
+#ifdef HAVE_ISAL
+    if (level == 1 || level == 2) {
+        g->isal_buf_size =
+            level == 1 ? ISAL_DEF_LVL1_DEFAULT : ISAL_DEF_LVL2_DEFAULT;
+        g->isal_buf = xmalloc(g->isal_buf_size);
+    }
+#endif
     /* xalloc_init made libdeflate use xmalloc: NULL means a bad level. */
     g->c = libdeflate_alloc_compressor(level);
     return g->c ? 0 : -EINVAL;
@@ -56,7 +65,52 @@ gzip_enc_fini(struct gzip_enc *g)
 {
     libdeflate_free_compressor(g->c);
     g->c = NULL;
+    free(g->isal_buf);
+    g->isal_buf = NULL;
 }
+
+const char *
+gzip_enc_engine(const struct gzip_enc *g)
+{
+    return g->isal_buf != NULL ? "isa-l" : "libdeflate";
+}
+
+#ifdef HAVE_ISAL
+/*
+ * Compresses with ISA-L into room bytes at d; returns the size, or 0 when
+ * the room was not enough or ISA-L refused (the caller then uses
+ * libdeflate, so this never loses a batch).
+ */
+static size_t
+gzip_isal(struct gzip_enc *g, const char *in, size_t len, char *d, size_t room)
+{
+    struct isal_zstream zs;
+    if (len > UINT32_MAX || room > UINT32_MAX)
+        return 0;
+    isal_deflate_stateless_init(&zs);
+    zs.level = (uint32_t)g->level;
+    zs.level_buf = g->isal_buf;
+    zs.level_buf_size = (uint32_t)g->isal_buf_size;
+    zs.gzip_flag = IGZIP_GZIP;
+    zs.end_of_stream = 1;
+    zs.flush = NO_FLUSH;
+    zs.next_in = (uint8_t *)(uintptr_t)in;
+    zs.avail_in = (uint32_t)len;
+    zs.next_out = (uint8_t *)d;
+    zs.avail_out = (uint32_t)room;
+    int rc = isal_deflate_stateless(&zs);
+    if (rc != COMP_OK) {
+        if (rc != STATELESS_OVERFLOW && !g->logged)
+            log_warn("gzip",
+                     "isal_deflate_stateless failed (%d); using "
+                     "libdeflate",
+                     rc);
+        g->logged |= rc != STATELESS_OVERFLOW;
+        return 0;
+    }
+    return zs.total_out;
+}
+#endif
 
 int
 gzip_compress(struct gzip_enc *g, const char *in, size_t len, struct buf *out)
@@ -65,8 +119,14 @@ gzip_compress(struct gzip_enc *g, const char *in, size_t len, struct buf *out)
     int rc = buf_reserve(out, bound);
     if (rc < 0)
         return rc;
-    size_t n =
-        libdeflate_gzip_compress(g->c, in, len, out->data + out->len, bound);
+    size_t n = 0;
+#ifdef HAVE_ISAL
+    if (g->isal_buf != NULL)
+        n = gzip_isal(g, in, len, out->data + out->len, bound);
+#endif
+    if (n == 0)
+        n = libdeflate_gzip_compress(g->c, in, len, out->data + out->len,
+                                     bound);
     if (n == 0) { /* cannot happen with the bound's room */
         if (!g->logged)
             log_error("gzip", "libdeflate_gzip_compress failed");

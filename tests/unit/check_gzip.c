@@ -19,7 +19,7 @@
 
 #define BIG_LEN (10 * 1024 * 1024)
 
-static const int levels[] = {0, 1, 6, 9};
+static const int levels[] = {0, 1, 2, 6, 9}; /* 1-2: ISA-L if built in */
 
 /* Deterministic pseudo-random bytes (xorshift64*). */
 static void
@@ -146,6 +146,39 @@ START_TEST(level_zero_stores)
     ck_assert_uint_gt(z.len, 100000);
     buf_fini(&z);
     gzip_enc_fini(&g);
+    free(in);
+}
+END_TEST
+
+/* Levels 1-2 go to ISA-L exactly when the build has it; others never. */
+START_TEST(engine_follows_level)
+{
+    struct gzip_enc g;
+    for (int level = 0; level <= 9; level++) {
+        ck_assert_int_eq(gzip_enc_init(&g, level), 0);
+#ifdef HAVE_ISAL
+        const char *want = level == 1 || level == 2 ? "isa-l" : "libdeflate";
+#else
+        const char *want = "libdeflate";
+#endif
+        ck_assert_str_eq(gzip_enc_engine(&g), want);
+        gzip_enc_fini(&g);
+    }
+}
+END_TEST
+
+/*
+ * Incompressible input at the fast levels: the output still fits the
+ * worst-case room (stored blocks) and decodes, from ISA-L or its fallback.
+ */
+START_TEST(fast_levels_take_incompressible_input)
+{
+    static const size_t sizes[] = {1, 100, 65535, 65536, 65537, 1000003};
+    char *in = malloc(1000003);
+    fill_random(in, 1000003, 9);
+    for (int level = 1; level <= 2; level++)
+        for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+            round_trip(level, in, sizes[i]);
     free(in);
 }
 END_TEST
@@ -358,6 +391,8 @@ check_gzip_suite(void)
     tcase_add_loop_test(tc, round_trip_ndjson_10mib_compresses, 0, nlevels);
     tcase_add_test(tc, level_zero_stores);
     tcase_add_test(tc, bad_level_is_rejected);
+    tcase_add_test(tc, engine_follows_level);
+    tcase_add_test(tc, fast_levels_take_incompressible_input);
     tcase_add_test(tc, encoder_is_reused_across_batches);
     tcase_add_test(tc, compress_appends_to_out);
     suite_add_tcase(s, tc);

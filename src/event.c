@@ -86,8 +86,10 @@ event_under(struct span field, struct span name)
 size_t
 event_remove(struct event *ev, struct span name)
 {
-    size_t kept = 0;
-    for (size_t i = 0; i < ev->nfields; i++) {
+    size_t kept = 0, i = 0;
+    while (i < ev->nfields && !event_under(ev->fields[i].name, name))
+        i++; /* nothing moves before the first match */
+    for (kept = i; i < ev->nfields; i++) {
         if (!event_under(ev->fields[i].name, name))
             ev->fields[kept++] = ev->fields[i];
     }

@@ -241,12 +241,48 @@ ndjson_sse_special(__m128i v)
 }
 
 /*
+ * The special-byte mask of the last 1..15 bytes at p: offsets 0..left-1.
+ * Two overlapping loads fill the vector (no stack copy: storing and then
+ * reloading it stalled on store forwarding, 40% of this function's time);
+ * a hit in the upper half is mapped back to its offset.
+ */
+static inline unsigned
+ndjson_tail_special(const unsigned char *p, size_t left)
+{
+    uint64_t lo, hi;
+    uint32_t a, b;
+    unsigned m;
+
+    if (left >= 8) {
+        memcpy(&lo, p, 8);
+        memcpy(&hi, p + left - 8, 8);
+        m = ndjson_sse_special(_mm_set_epi64x((long long)hi, (long long)lo));
+        if (m & 0xff)
+            return m & 0xff;
+        return (m >> 8) << (left - 8);
+    }
+    if (left >= 4) {
+        memcpy(&a, p, 4);
+        memcpy(&b, p + left - 4, 4);
+        m = ndjson_sse_special(_mm_cvtsi32_si128((int)a)) & 0xf;
+        if (m)
+            return m;
+        return (ndjson_sse_special(_mm_cvtsi32_si128((int)b)) & 0xf)
+               << (left - 4);
+    }
+    m = 0;
+    for (size_t i = 0; i < left; i++)
+        m |= (unsigned)(ndjson_class[p[i]] != NDJSON_RAW) << i;
+    return m;
+}
+
+/*
  * Writes the escaped body of s (no quotes) at d and returns the new end.
  * d must have room for NDJSON_ESC_MAX_LEN bytes per input byte, or for the
  * exact escaped length: 16 bytes are copied while they are scanned, and
  * with 16 or more input bytes left the output still to come is at least
  * that long, so the store stays inside either reservation. The last
- * 0..15 bytes are scanned from a stack copy (no read past the value).
+ * 0..15 bytes are scanned without reading past the value.
  */
 static char *
 ndjson_escape(char *d, const unsigned char *p, const unsigned char *end)
@@ -265,14 +301,10 @@ ndjson_escape(char *d, const unsigned char *p, const unsigned char *end)
                 continue;
             }
         } else {
-            unsigned char tail[16];
             if (left == 0)
                 return d;
-            ndjson_copy((char *)tail, p, left);
             ndjson_copy(d, p, left);
-            mask = ndjson_sse_special(
-                       _mm_loadu_si128((const __m128i *)(void *)tail)) &
-                   ((1u << left) - 1);
+            mask = ndjson_tail_special(p, left);
             if (mask == 0)
                 return d + left;
         }
@@ -931,16 +963,20 @@ ndjson_load_upto8(const char *p, size_t n)
 /*
  * Hashes what makes a shape: the flags that change the layout and each
  * name's length, first and last 8 bytes. Collisions only cost a compare.
+ * In the same pass, *values_bound gets the most any replay can write for
+ * the values of ev (every field's worst case, used or not, and the text).
  */
 static uint64_t
-ndjson_shape_hash(const struct event *ev)
+ndjson_shape_hash(const struct event *ev, size_t *values_bound)
 {
     const uint64_t mul = UINT64_C(0x9e3779b97f4a7c15);
     uint64_t h = (ev->flags & (EVENT_TRUNCATED | EVENT_MULTILINE) ? 1 : 2) ^
                  (ev->flags & EVENT_NO_MESSAGE ? 4 : 8) ^ ev->nfields << 8;
-    for (size_t i = 0; i < ev->nfields; i++) {
+    size_t values = ev->text.len, n = ev->nfields;
+    for (size_t i = 0; i < n; i++) {
         const struct span *name = &ev->fields[i].name;
         uint64_t first = 0, last = 0;
+        values += ev->fields[i].value.len;
         if (name->len) {
             first = ndjson_load_upto8(name->ptr, name->len);
             last = name->len > 8
@@ -950,6 +986,10 @@ ndjson_shape_hash(const struct event *ev)
         h = (h ^ first ^ (last << 29 | last >> 35) ^ name->len) * mul;
         h ^= h >> 31;
     }
+    /* Quotes or "null" per value, and log.flags' longest text. */
+    *values_bound = values > NDJSON_WORST_CASE_MAX_LEN
+                        ? SIZE_MAX
+                        : values * NDJSON_ESC_MAX_LEN + 4 * (n + 1) + 32;
     return h;
 }
 
@@ -995,25 +1035,6 @@ ndjson_shape_replay(const struct ndjson_shape *sh, struct buf *out,
 }
 
 /*
- * The most the replay of sh can write for ev: its chunks plus each value's
- * worst case, or SIZE_MAX when that passes the worst-case limit (then the
- * checked replay measures long values exactly).
- */
-static size_t
-ndjson_replay_bound(const struct ndjson_shape *sh, const struct event *ev)
-{
-    size_t need = sh->chunks.len;
-    for (size_t k = 0; k + 1 < sh->nsteps; k++) {
-        struct field f = ndjson_vfield(ev, sh->steps[k].v);
-        need += f.type == FIELD_STRING ? f.value.len * NDJSON_ESC_MAX_LEN + 2
-                                       : f.value.len + 4;
-        if (need > NDJSON_WORST_CASE_MAX_LEN)
-            return SIZE_MAX;
-    }
-    return need;
-}
-
-/*
  * The replay when room for the worst case is reserved: no check per
  * write. d is where the members go; returns the new end.
  */
@@ -1028,30 +1049,40 @@ ndjson_replay_unchecked(const struct ndjson_shape *sh, char *d,
         d += st->len;
         if (st->v == NDJSON_STEP_END)
             return d;
-        struct field f = ndjson_vfield(ev, st->v);
-        const unsigned char *v = (const unsigned char *)f.value.ptr;
-        if (f.type == FIELD_STRING) {
+        /* A pointer, not ndjson_vfield's copy: copying the struct out was
+         * the hottest line of the replay. */
+        struct field tmp;
+        const struct field *f = st->v - 1 < ev->nfields
+                                    ? &ev->fields[st->v - 1]
+                                    : (tmp = ndjson_vfield(ev, st->v), &tmp);
+        const unsigned char *v = (const unsigned char *)f->value.ptr;
+        if (f->type == FIELD_STRING) {
             *d++ = '"';
-            if (f.value.len)
-                d = ndjson_escape(d, v, v + f.value.len);
+            if (f->value.len)
+                d = ndjson_escape(d, v, v + f->value.len);
             *d++ = '"';
-        } else if (f.value.len == 0) {
+        } else if (f->value.len == 0) {
             memcpy(d, "null", 4);
             d += 4;
         } else {
-            ndjson_copy(d, v, f.value.len);
-            d += f.value.len;
+            ndjson_copy(d, v, f->value.len);
+            d += f->value.len;
         }
     }
 }
 
-/* Replays sh for ev into out, unchecked when the worst case fits. */
+/*
+ * Replays sh for ev into out, unchecked when the worst case (the chunks
+ * and values_bound, see ndjson_shape_hash) fits under the limit; else the
+ * checked replay measures long values exactly.
+ */
 static int
 ndjson_shape_write(const struct ndjson_shape *sh, struct buf *out,
-                   const struct event *ev)
+                   const struct event *ev, size_t values_bound)
 {
-    size_t need = ndjson_replay_bound(sh, ev);
-    if (need == SIZE_MAX || ndjson_reserve(out, need) < 0)
+    size_t need = sh->chunks.len + values_bound;
+    if (values_bound > NDJSON_WORST_CASE_MAX_LEN ||
+        ndjson_reserve(out, need) < 0)
         return ndjson_shape_replay(sh, out, ev);
     char *d = ndjson_replay_unchecked(sh, out->data + out->len, ev);
     out->len = (size_t)(d - out->data);
@@ -1152,10 +1183,11 @@ ndjson_put_event(struct ndjson_enc *enc, struct buf *out,
     if (ndjson_put(out, "{\"@timestamp\":", 14) < 0 ||
         ndjson_write_time(enc, out, ev->time_ns) < 0)
         return -E2BIG;
-    uint64_t hash = ndjson_shape_hash(ev);
+    size_t values_bound;
+    uint64_t hash = ndjson_shape_hash(ev, &values_bound);
     const struct ndjson_shape *sh = ndjson_shape_find(enc, ev, hash);
     if (sh != NULL) {
-        if (ndjson_shape_write(sh, out, ev) < 0)
+        if (ndjson_shape_write(sh, out, ev, values_bound) < 0)
             return -E2BIG;
         has_tags = sh->has_tags;
     } else if (ndjson_put_members(enc, out, ev, hash, &has_tags) < 0) {

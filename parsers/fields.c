@@ -341,7 +341,7 @@ fields_move_tree(struct event *ev, struct scratch *sc, struct span from,
     struct field *src = scratch_alloc(sc, n * sizeof(*src));
     size_t k = 0;
     if (raw)
-        src[k++] = (struct field){to, ev->text, FIELD_STRING};
+        src[k++] = (struct field){to, ev->text, FIELD_STRING, false};
     for (size_t i = 0; i < ev->nfields; i++) {
         struct field f = ev->fields[i];
         if (!fields_under(f.name, from))
@@ -350,7 +350,7 @@ fields_move_tree(struct event *ev, struct scratch *sc, struct span from,
         char *p = scratch_alloc(sc, to.len + rest);
         memcpy(p, to.ptr, to.len);
         memcpy(p + to.len, f.name.ptr + from.len, rest);
-        src[k++] = (struct field){{p, to.len + rest}, f.value, f.type};
+        src[k++] = (struct field){{p, to.len + rest}, f.value, f.type, false};
     }
     event_remove(ev, to);
     if (remove)

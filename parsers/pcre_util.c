@@ -187,7 +187,7 @@ pcre_util_set_fields(const struct pcre_util_pattern *p, const PCRE2_SIZE *ov,
             type = FIELD_STRING;
             (void)event_add_tag(ev, SPAN_LIT(PCRE_UTIL_TYPE_FAILURE_TAG));
         }
-        event_set(ev, c->name, v, type);
+        event_set_static(ev, c->name, v, type); /* the set owns the name */
     }
 }
 

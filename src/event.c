@@ -30,17 +30,32 @@ event_fini(struct event *ev)
     ev->nfields = 0;
 }
 
-void
-event_set(struct event *ev, struct span name, struct span value,
-          enum field_type type)
+/* Appends a field; see event_set() and event_set_static(). */
+static inline void
+event_append(struct event *ev, struct span name, struct span value,
+             enum field_type type, bool static_name)
 {
     if (ev->nfields == ev->cap_fields) {
         ev->cap_fields = ev->cap_fields ? ev->cap_fields * 2 : 32;
         ev->fields = xrealloc(ev->fields, ev->cap_fields * sizeof(*ev->fields));
     }
-    ev->fields[ev->nfields++] = (struct field){name, value, type};
+    ev->fields[ev->nfields++] = (struct field){name, value, type, static_name};
     if (name.len == 7 && memcmp(name.ptr, "message", 7) == 0)
         ev->flags &= ~(unsigned)EVENT_NO_MESSAGE;
+}
+
+void
+event_set(struct event *ev, struct span name, struct span value,
+          enum field_type type)
+{
+    event_append(ev, name, value, type, false);
+}
+
+void
+event_set_static(struct event *ev, struct span name, struct span value,
+                 enum field_type type)
+{
+    event_append(ev, name, value, type, true);
 }
 
 const struct field *

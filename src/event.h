@@ -39,6 +39,9 @@ struct field {
     struct span name;  /* dotted path: "http.request.method" */
     struct span value; /* see enum field_type */
     enum field_type type;
+    /* name's bytes never change while the pipeline runs (config or
+     * compiled-chain memory): the encoder may compare the pointer alone */
+    bool static_name;
 };
 
 #define EVENT_MAX_TAGS 8
@@ -75,6 +78,14 @@ void event_fini(struct event *ev);
 /* Sets name (a dotted path) to value; spans must outlive the event. */
 void event_set(struct event *ev, struct span name, struct span value,
                enum field_type type);
+/*
+ * event_set() for a name in memory that lives and stays unchanged as long
+ * as the pipeline (a string literal, the config, a compiled chain): the
+ * encoder then recognises the event's shape by pointer. Never for names
+ * in scratch or line memory.
+ */
+void event_set_static(struct event *ev, struct span name, struct span value,
+                      enum field_type type);
 /* The field last set under name, or NULL. */
 const struct field *event_get(const struct event *ev, struct span name);
 /*

@@ -506,9 +506,10 @@ struct ndjson_step {
 };
 
 struct ndjson_shape {
-    uint64_t hash;             /* ndjson_shape_hash() of the names */
-    struct buf names;          /* each field's name length, then its bytes */
-    struct buf chunks;         /* the text around the values */
+    uint64_t hash;     /* ndjson_shape_hash() of the names */
+    struct buf names;  /* per field: static name's address or NULL, length,
+                          bytes */
+    struct buf chunks; /* the text around the values */
     struct ndjson_step *steps; /* owned */
     size_t nsteps, cap_steps;
     size_t nfields;
@@ -543,11 +544,13 @@ ndjson_vfield(const struct event *ev, uint32_t v)
     };
     v &= NDJSON_INDEX_MASK;
     if (v == 0)
-        return (struct field){SPAN_LIT("message"), ev->text, FIELD_STRING};
+        return (struct field){SPAN_LIT("message"), ev->text, FIELD_STRING,
+                              true};
     if (v <= ev->nfields)
         return ev->fields[v - 1];
     unsigned f = ev->flags & (EVENT_TRUNCATED | EVENT_MULTILINE);
-    return (struct field){SPAN_LIT("log.flags"), flag_values[f], FIELD_JSON};
+    return (struct field){SPAN_LIT("log.flags"), flag_values[f], FIELD_JSON,
+                          true};
 }
 
 /*
@@ -962,7 +965,8 @@ ndjson_load_upto8(const char *p, size_t n)
 
 /*
  * Hashes what makes a shape: the flags that change the layout and each
- * name's length, first and last 8 bytes. Collisions only cost a compare.
+ * name's length and address (static names) or first and last 8 bytes.
+ * Collisions only cost a compare.
  * In the same pass, *values_bound gets the most any replay can write for
  * the values of ev (every field's worst case, used or not, and the text).
  */
@@ -977,7 +981,9 @@ ndjson_shape_hash(const struct event *ev, size_t *values_bound)
         const struct span *name = &ev->fields[i].name;
         uint64_t first = 0, last = 0;
         values += ev->fields[i].value.len;
-        if (name->len) {
+        if (ev->fields[i].static_name) {
+            first = (uint64_t)(uintptr_t)name->ptr; /* bytes unread */
+        } else if (name->len) {
             first = ndjson_load_upto8(name->ptr, name->len);
             last = name->len > 8
                        ? ndjson_load_upto8(name->ptr + name->len - 8, 8)
@@ -1005,11 +1011,16 @@ ndjson_shape_matches(const struct ndjson_shape *sh, const struct event *ev,
         return false;
     const char *p = sh->names.data;
     for (size_t i = 0; i < ev->nfields; i++) {
-        const struct span *name = &ev->fields[i].name;
+        const struct field *f = &ev->fields[i];
+        const char *ptr;
         size_t len;
-        memcpy(&len, p, sizeof(len));
-        p += sizeof(len);
-        if (len != name->len || !span_mem_eq(p, name->ptr, len))
+        memcpy(&ptr, p, sizeof(ptr));
+        memcpy(&len, p + sizeof(ptr), sizeof(len));
+        p += sizeof(ptr) + sizeof(len);
+        if (len != f->name.len)
+            return false;
+        if (!(f->static_name && ptr == f->name.ptr) &&
+            !span_mem_eq(p, f->name.ptr, len))
             return false;
         p += len;
     }
@@ -1138,6 +1149,9 @@ ndjson_shape_begin(struct ndjson_enc *enc, const struct event *ev,
     sh->valid = false;
     for (size_t i = 0; i < ev->nfields; i++) {
         const struct span *name = &ev->fields[i].name;
+        /* A static name's address identifies it; NULL: compare bytes. */
+        const char *ptr = ev->fields[i].static_name ? name->ptr : NULL;
+        buf_append(&sh->names, &ptr, sizeof(ptr));
         buf_append(&sh->names, &name->len, sizeof(name->len));
         buf_append(&sh->names, name->ptr, name->len);
     }

@@ -86,17 +86,20 @@ worker_make_event(struct worker *w, const struct chunk *c,
     ev->flags = ce->flags;
     ev->id = &c->src->id;
 
-    event_set(ev, SPAN_LIT("host.name"), w->p->hostname_span, FIELD_STRING);
-    event_set(ev, SPAN_LIT("log.offset"), worker_u64_text(w, ce->offset),
-              FIELD_INT);
+    /* Names are literals or config: static for the encoder's shapes. */
+    event_set_static(ev, SPAN_LIT("host.name"), w->p->hostname_span,
+                     FIELD_STRING);
+    event_set_static(ev, SPAN_LIT("log.offset"), worker_u64_text(w, ce->offset),
+                     FIELD_INT);
     if (c->src->path != NULL)
-        event_set(ev, SPAN_LIT("log.file.path"), c->src->path_span,
-                  FIELD_STRING);
+        event_set_static(ev, SPAN_LIT("log.file.path"), c->src->path_span,
+                         FIELD_STRING);
     for (size_t i = 0; i < in->nfields; i++)
-        event_set(ev, in->fields[i].name, in->fields[i].value,
-                  in->fields[i].type);
+        event_set_static(ev, in->fields[i].name, in->fields[i].value,
+                         in->fields[i].type);
     if (in->conf->event_original)
-        event_set(ev, SPAN_LIT("event.original"), ev->text, FIELD_STRING);
+        event_set_static(ev, SPAN_LIT("event.original"), ev->text,
+                         FIELD_STRING);
 }
 
 /* The batch being filled, taking one from the pool if needed. */

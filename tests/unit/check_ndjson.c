@@ -690,15 +690,15 @@ END_TEST
 
 #define FS(n, v)                                                               \
     {                                                                          \
-        SPAN_LIT(n), SPAN_LIT(v), FIELD_STRING                                 \
+        SPAN_LIT(n), SPAN_LIT(v), FIELD_STRING, false                          \
     }
 #define FI(n, v)                                                               \
     {                                                                          \
-        SPAN_LIT(n), SPAN_LIT(v), FIELD_INT                                    \
+        SPAN_LIT(n), SPAN_LIT(v), FIELD_INT, false                             \
     }
 #define FT(n, v, t)                                                            \
     {                                                                          \
-        SPAN_LIT(n), SPAN_LIT(v), t                                            \
+        SPAN_LIT(n), SPAN_LIT(v), t, false                                     \
     }
 
 /* An event with text "m" at time 0 holding the given fields. */
@@ -998,9 +998,9 @@ START_TEST(event_null_empty_spans)
 {
     /* Empty spans may carry a NULL pointer; none may be dereferenced. */
     struct field fs[] = {
-        {{NULL, 0}, {NULL, 0}, FIELD_STRING},
-        {SPAN_LIT("n"), {NULL, 0}, FIELD_INT},
-        {{NULL, 0}, {NULL, 0}, FIELD_JSON},
+        {{NULL, 0}, {NULL, 0}, FIELD_STRING, false},
+        {SPAN_LIT("n"), {NULL, 0}, FIELD_INT, false},
+        {{NULL, 0}, {NULL, 0}, FIELD_JSON, false},
     };
     struct event ev = EVENT_OF(fs);
     ev.text = (struct span){NULL, 0};
@@ -1234,8 +1234,8 @@ START_TEST(shape_cache_sees_new_names_at_same_address)
     /* Scratch memory is reused: same pointers, different bytes. */
     char names[2][8] = {"a.b", "c"};
     struct field fs[] = {
-        {{names[0], 3}, SPAN_LIT("1"), FIELD_INT},
-        {{names[1], 1}, SPAN_LIT("2"), FIELD_INT},
+        {{names[0], 3}, SPAN_LIT("1"), FIELD_INT, false},
+        {{names[1], 1}, SPAN_LIT("2"), FIELD_INT, false},
     };
     struct event ev = EVENT_OF(fs);
     struct ndjson_enc enc;
@@ -1421,6 +1421,7 @@ test_check_replay(struct ndjson_enc *enc, const struct event *ev)
     ck_assert_uint_le(ev->nfields, MAX_FIELDS);
     for (size_t i = 0; i < ev->nfields; i++) {
         fs[i].name = ev->fields[i].name;
+        fs[i].static_name = ev->fields[i].static_name;
         fs[i].type = test_rand_below(2) ? FIELD_INT : FIELD_STRING;
         int len = snprintf(values[i], sizeof(values[i]), "%zu",
                            test_rand_below(1000));
@@ -1458,7 +1459,8 @@ test_flags_field(unsigned flags)
         SPAN_LIT("[\"multiline\"]"),
         SPAN_LIT("[\"truncated\",\"multiline\"]"),
     };
-    return (struct field){SPAN_LIT("log.flags"), values[flags & 3], FIELD_JSON};
+    return (struct field){SPAN_LIT("log.flags"), values[flags & 3], FIELD_JSON,
+                          false};
 }
 
 static void test_check_rules(json_t *root, const struct event *ev,
@@ -1474,10 +1476,11 @@ test_check_random_event(struct ndjson_enc *enc, struct buf *b)
     size_t nf = test_rand_below(MAX_FIELDS + 1), n = 0;
     bool no_message = test_rand_below(4) == 0;
     if (!no_message)
-        all[n++] =
-            (struct field){SPAN_LIT("message"), SPAN_LIT("m"), FIELD_STRING};
+        all[n++] = (struct field){SPAN_LIT("message"), SPAN_LIT("m"),
+                                  FIELD_STRING, false};
     for (size_t i = 0; i < nf; i++) {
         fs[i].name = test_random_name(names[i], sizeof(names[i]));
+        fs[i].static_name = false; /* names[] is rewritten every event */
         fs[i].type = test_rand_below(2) ? FIELD_INT : FIELD_STRING;
         int len = snprintf(values[i], sizeof(values[i]),
                            fs[i].type == FIELD_INT ? "%zu" : "s%zu", i);
@@ -1548,6 +1551,39 @@ START_TEST(event_fuzz_random_names)
 END_TEST
 
 /*
+ * The same names as static fields (matched by address) and as scratch
+ * copies (matched by bytes), alternating: one document, whichever way.
+ */
+START_TEST(shape_cache_static_and_copied_names_agree)
+{
+    char copy[2][16] = {"http.version", "user.name"};
+    struct field fs[] = {
+        {SPAN_LIT("http.version"), SPAN_LIT("1.1"), FIELD_STRING, true},
+        {SPAN_LIT("user.name"), SPAN_LIT("u"), FIELD_STRING, true},
+    };
+    const char *name_doc = TS0 ",\"http\":{\"version\":\"1.1\"},"
+                               "\"message\":\"m\",\"user\":{\"name\":\"u\"}}\n";
+    const char *mail_doc = TS0 ",\"http\":{\"version\":\"1.1\"},"
+                               "\"message\":\"m\",\"user\":{\"mail\":\"u\"}}\n";
+    struct ndjson_enc enc;
+    ndjson_enc_init(&enc);
+    for (int round = 0; round < 8; round++) {
+        bool stat = round % 2 == 0;
+        if (round == 4) /* the copy changes: its cached shape must not match */
+            memcpy(copy[1], "user.mail", 9);
+        fs[0].name =
+            stat ? SPAN_LIT("http.version") : (struct span){copy[0], 12};
+        fs[1].name = stat ? SPAN_LIT("user.name") : (struct span){copy[1], 9};
+        fs[0].static_name = fs[1].static_name = stat;
+        struct event ev = EVENT_OF(fs);
+        test_check_event_with(&enc, &ev,
+                              stat || round < 4 ? name_doc : mail_doc);
+    }
+    ndjson_enc_fini(&enc);
+}
+END_TEST
+
+/*
  * Every special byte at every position of ASCII strings of 0..48 bytes:
  * the 16-byte scan, its stack-copied tail and the boundary between them.
  */
@@ -1597,6 +1633,7 @@ START_TEST(shape_cache_many_shapes_interleaved)
             if (!(subset & (1u << i)))
                 continue;
             fs[n].name = span_str(names[i]);
+            fs[n].static_name = test_rand_below(2); /* literals: either */
             fs[n].value = test_rand_below(2) ? SPAN_LIT("x\"y") : SPAN_LIT("7");
             fs[n].type = fs[n].value.len == 1 ? FIELD_INT : FIELD_STRING;
             n++;
@@ -1689,6 +1726,7 @@ check_ndjson_suite(void)
     tcase_add_test(tc, shape_cache_follows_flags_values_and_tags);
     tcase_add_test(tc, shape_cache_follows_no_message);
     tcase_add_test(tc, shape_cache_many_shapes_interleaved);
+    tcase_add_test(tc, shape_cache_static_and_copied_names_agree);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -133,10 +133,20 @@ static const struct opt es_options[] = {
     {0},
 };
 
+/* The parts of an action line around the index name and the _id. */
+static const char es_head_create[] = "{\"create\":{\"_index\":\"";
+static const char es_head_index[] = "{\"index\":{\"_index\":\"";
+static const char es_id_key[] = "\",\"_id\":\"";
+static const char es_line_end[] = "\"}}\n";
+
 /* Per-worker state. */
 struct es_worker {
     struct gzip_enc gz;
     struct es_index_cache cache;
+    const char *host; /* borrowed: out->hostname, or "" */
+    size_t host_len;
+    bool have_prefix;           /* prefix holds the last identity's hash */
+    struct docid_prefix prefix; /* keyed by the identity's value */
 };
 
 static int
@@ -306,6 +316,8 @@ es_worker_new(const struct output *out)
     struct es_worker *w = xcalloc(1, sizeof(*w));
     gzip_enc_init(&w->gz, (int)conf->compression_level);
     es_index_cache_init(&w->cache);
+    w->host = out->hostname ? out->hostname : "";
+    w->host_len = strlen(w->host);
     return w;
 }
 
@@ -317,7 +329,29 @@ es_worker_free(void *wstate)
     free(w);
 }
 
-/* {"create":{"_index":"<index>","_id":"<id>"}} and a newline. */
+/*
+ * Writes the _id of ev (DOCID_LEN characters and a NUL) to out. The host
+ * and identity part of the hash is kept per worker and reused while events
+ * come from the same identity; it is keyed by the identity's value, not
+ * its address, so a source freed and another allocated in its place
+ * cannot inherit its ids.
+ */
+static void
+es_docid(struct es_worker *w, const struct event *ev, char *out)
+{
+    if (!w->have_prefix || !docid_prefix_matches(&w->prefix, ev->id)) {
+        docid_prefix_init(&w->prefix, w->host, w->host_len, ev->id);
+        w->have_prefix = true;
+    }
+    docid_prefix_make(&w->prefix, ev->offset, out);
+}
+
+/*
+ * {"create":{"_index":"<index>","_id":"<id>"}} and a newline: one reserve
+ * of the line's exact length, then unchecked writes. es_send.c inserts
+ * "_type" for Elasticsearch 6 after the first inner '{', so that shape
+ * must stay.
+ */
 static int
 es_encode_action(const struct output *out, void *wstate, const struct event *ev,
                  struct buf *body)
@@ -326,21 +360,38 @@ es_encode_action(const struct output *out, void *wstate, const struct event *ev,
     const struct es_state *st = out->state;
     struct es_worker *w = wstate;
     bool create = conf->document_id || conf->data_stream != NULL;
-    int rc = buf_append_str(body, create ? "{\"create\":{\"_index\":\""
-                                         : "{\"index\":{\"_index\":\"");
-    if (rc == 0)
-        rc = es_index_expand(st->index, &w->cache, ev, body);
-    if (rc == 0 && conf->document_id && ev->id != NULL) {
-        char id[DOCID_LEN + 1];
-        const char *host = out->hostname ? out->hostname : "";
-        docid_make(host, strlen(host), ev->id, ev->offset, id);
-        rc = buf_append(body, "\",\"_id\":\"", 9);
+    bool with_id = conf->document_id && ev->id != NULL;
+    const char *head = create ? es_head_create : es_head_index;
+    size_t head_len =
+        create ? sizeof(es_head_create) - 1 : sizeof(es_head_index) - 1;
+    size_t rest = (with_id ? sizeof(es_id_key) - 1 + DOCID_LEN : 0) +
+                  sizeof(es_line_end) - 1;
+    size_t name_len = 0;
+    const char *name =
+        es_index_name(st->index, &w->cache, ev->time_ns, &name_len);
+    if (name != NULL) {
+        if (buf_reserve(body, head_len + name_len + rest) < 0)
+            return -E2BIG;
+        buf_put_bytes_unchecked(body, head, head_len);
+        buf_put_bytes_unchecked(body, name, name_len);
+    } else { /* %{field} parts: the name's length is known once written */
+        int rc = buf_append(body, head, head_len);
         if (rc == 0)
-            rc = buf_append(body, id, DOCID_LEN);
+            rc = es_index_expand(st->index, &w->cache, ev, body);
+        if (rc == 0)
+            rc = buf_reserve(body, rest);
+        if (rc < 0)
+            return rc;
     }
-    if (rc == 0)
-        rc = buf_append(body, "\"}}\n", 4);
-    return rc;
+    if (with_id) {
+        buf_put_bytes_unchecked(body, es_id_key, sizeof(es_id_key) - 1);
+        /* The id's NUL lands where the line's end goes next. */
+        es_docid(w, ev, body->data + body->len);
+        body->len += DOCID_LEN;
+    }
+    buf_put_bytes_unchecked(body, es_line_end, sizeof(es_line_end) - 1);
+    body->data[body->len] = '\0'; /* buf_reserve keeps room for it */
+    return 0;
 }
 
 static int

@@ -13,7 +13,10 @@
  * name carries its length in front and every other field has a fixed
  * width.
  *
- * Called per event by the workers; no allocation, no shared state.
+ * Called per event by the workers; no allocation, no shared state. The
+ * offset is the last field of the message, so docid_prefix keeps the
+ * state after the rest, and an id costs the offset's 8 bytes and the
+ * finalisation: 12 SipHash rounds instead of 22 or more.
  */
 #include "config.h"
 
@@ -34,14 +37,6 @@ static const uint8_t docid_key[16] = {
 
 static const char docid_b64url[64] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/* SipHash state while bytes stream in. */
-struct docid_sip {
-    uint64_t v0, v1, v2, v3;
-    uint64_t tail;  /* the last 0..7 bytes, little-endian */
-    unsigned ntail; /* bytes in tail */
-    uint64_t total; /* bytes so far, mod 2^64 (only the low byte is used) */
-};
 
 static inline uint64_t
 docid_rotl(uint64_t x, unsigned b)
@@ -196,6 +191,47 @@ docid_make(const char *host, size_t host_len, const struct fileid *id,
                                     (uint64_t)id->generation << 32);
     docid_store_le64(rest + 32, offset);
     docid_sip_update(&s, msg, (size_t)(rest + DOCID_FIXED_LEN - msg));
+    docid_sip_final(&s, h);
+    docid_encode(h, out);
+}
+
+void
+docid_prefix_init(struct docid_prefix *p, const char *host, size_t host_len,
+                  const struct fileid *id)
+{
+    uint8_t msg[8];
+    p->id = *id;
+    docid_sip_init(&p->sip, docid_key);
+    docid_store_le64(msg, (uint64_t)host_len);
+    docid_sip_update(&p->sip, msg, 8);
+    docid_sip_update(&p->sip, host, host_len);
+    docid_store_le64(msg, id->dev);
+    docid_sip_update(&p->sip, msg, 8);
+    docid_store_le64(msg, id->ino);
+    docid_sip_update(&p->sip, msg, 8);
+    docid_store_le64(msg, id->fingerprint);
+    docid_sip_update(&p->sip, msg, 8);
+    docid_store_le64(msg, (uint64_t)id->fingerprint_len |
+                              (uint64_t)id->generation << 32);
+    docid_sip_update(&p->sip, msg, 8);
+}
+
+void
+docid_prefix_make(const struct docid_prefix *p, uint64_t offset,
+                  char out[DOCID_LEN + 1])
+{
+    struct docid_sip s = p->sip;
+    uint8_t h[16];
+    /* docid_sip_update of the offset's 8 little-endian bytes, unrolled:
+     * they complete the pending tail into one word and leave the same
+     * number of bytes pending. */
+    if (s.ntail == 0) {
+        docid_sip_word(&s, offset);
+    } else {
+        docid_sip_word(&s, s.tail | offset << (8 * s.ntail));
+        s.tail = offset >> (64 - 8 * s.ntail);
+    }
+    s.total += 8;
     docid_sip_final(&s, h);
     docid_encode(h, out);
 }

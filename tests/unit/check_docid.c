@@ -2,8 +2,9 @@
  * Unit tests for docid.c: SipHash-2-4-128 against the reference vectors
  * (veorq/SipHash vectors.h), golden ids that pin the id format forever
  * (cross-checked with an independent Python implementation when they were
- * made), every input changing the id, the base64url alphabet, and a
- * million offsets of one file giving a million distinct ids.
+ * made), every input changing the id, the base64url alphabet, a million
+ * offsets of one file giving a million distinct ids, and the precomputed
+ * host-and-identity prefix giving exactly docid_make()'s ids.
  */
 #include "config.h"
 
@@ -320,6 +321,108 @@ START_TEST(million_offsets_give_distinct_ids)
 }
 END_TEST
 
+/* ---- docid_prefix: the same ids, the host and identity hashed once ---- */
+
+/* docid_prefix_make's id for (host, id, offset) in a static buffer. */
+static const char *
+prefix_id(const char *host, const struct fileid *id, uint64_t offset)
+{
+    static char out[DOCID_LEN + 1];
+    struct docid_prefix p;
+    docid_prefix_init(&p, host, strlen(host), id);
+    docid_prefix_make(&p, offset, out);
+    return out;
+}
+
+START_TEST(prefix_gives_the_golden_ids)
+{
+    struct fileid id = base_id;
+    ck_assert_str_eq(prefix_id("web-1", &id, 0), "TwoWBVaMsj9EPePkhv5I1Q");
+    ck_assert_str_eq(prefix_id("web-1", &id, 12345), "1WFxmU3mwCq1jKUJIdzrXQ");
+    id.generation = 1;
+    ck_assert_str_eq(prefix_id("web-1", &id, 12345), "3yMUMcsdoPZrbVnAw5qzzg");
+    struct fileid zero = {0};
+    ck_assert_str_eq(prefix_id("", &zero, 0), "OoOieZnnjcIRmdxuCabISw");
+    struct fileid max = {
+        .dev = UINT64_MAX,
+        .ino = UINT64_MAX,
+        .fingerprint = UINT64_MAX,
+        .fingerprint_len = UINT32_MAX,
+        .generation = UINT32_MAX,
+    };
+    ck_assert_str_eq(
+        prefix_id("a-very-long-host-name.example.internal", &max, UINT64_MAX),
+        "9FJUX5KTH718dl1Gf1pLCQ");
+}
+END_TEST
+
+/*
+ * Every host length from 0 to 300 (so every alignment of the offset in the
+ * 8-byte SipHash words, and hosts past docid_make's 256-byte stack buffer),
+ * against docid_make, with one prefix reused for many offsets.
+ */
+START_TEST(prefix_matches_docid_make_for_every_host_length)
+{
+    static const uint64_t offsets[] = {
+        0,
+        1,
+        255,
+        256,
+        UINT64_C(1) << 32,
+        UINT64_C(0x8000000000000001),
+        UINT64_MAX,
+        UINT64_C(0x0102030405060708),
+    };
+    struct fileid ids[3] = {base_id, {0}, base_id};
+    ids[2].generation = 7;
+    char host[301];
+    for (int i = 0; i < 300; i++)
+        host[i] = (char)('a' + (i * 7) % 26);
+    char want[DOCID_LEN + 1], got[DOCID_LEN + 2];
+    for (size_t len = 0; len <= 300; len++) {
+        for (size_t k = 0; k < 3; k++) {
+            struct docid_prefix p;
+            docid_prefix_init(&p, host, len, &ids[k]);
+            for (size_t o = 0; o < sizeof(offsets) / sizeof(offsets[0]); o++) {
+                docid_make(host, len, &ids[k], offsets[o], want);
+                memset(got, 'X', sizeof(got));
+                docid_prefix_make(&p, offsets[o], got);
+                /* Plain ifs in the loop: each ck_assert costs a write. */
+                if (strcmp(got, want) != 0 || got[DOCID_LEN + 1] != 'X')
+                    ck_abort_msg("host length %zu, id %zu, offset %zu: "
+                                 "prefix gives %.*s, docid_make %s",
+                                 len, k, o, DOCID_LEN + 2, got, want);
+            }
+        }
+    }
+}
+END_TEST
+
+/* A prefix stands for an identity only when every hashed field is equal. */
+START_TEST(prefix_matches_only_its_identity)
+{
+    struct docid_prefix p;
+    docid_prefix_init(&p, "web-1", 5, &base_id);
+    struct fileid same = base_id; /* another address, the same value */
+    ck_assert(docid_prefix_matches(&p, &same));
+    struct fileid id = base_id;
+    id.dev++;
+    ck_assert(!docid_prefix_matches(&p, &id));
+    id = base_id;
+    id.ino++;
+    ck_assert(!docid_prefix_matches(&p, &id));
+    id = base_id;
+    id.fingerprint++;
+    ck_assert(!docid_prefix_matches(&p, &id));
+    id = base_id;
+    id.fingerprint_len--;
+    ck_assert(!docid_prefix_matches(&p, &id));
+    id = base_id;
+    id.generation++;
+    ck_assert(!docid_prefix_matches(&p, &id));
+}
+END_TEST
+
 static Suite *
 check_docid_suite(void)
 {
@@ -333,6 +436,12 @@ check_docid_suite(void)
     tcase_add_test(tc, long_host_names_are_hashed_whole);
     tcase_add_test(tc, host_is_read_only_to_host_len);
     tcase_add_test(tc, ids_use_base64url_alphabet);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("prefix");
+    tcase_add_test(tc, prefix_gives_the_golden_ids);
+    tcase_add_test(tc, prefix_matches_docid_make_for_every_host_length);
+    tcase_add_test(tc, prefix_matches_only_its_identity);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("bulk");

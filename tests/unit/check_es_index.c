@@ -2,8 +2,11 @@
  * Unit tests for es_index.c: index name patterns. Compilation refuses what
  * Elasticsearch refuses (with the exact messages `logship check` prints);
  * expansion writes the event's UTC time (also before 1970) and its field
- * values made safe for an index name; the per-second time cache is used
- * within a second and never across seconds.
+ * values made safe for an index name. The per-worker cache renders a
+ * pattern's text once per hour (%H) or day and must give, in any order of
+ * times and for any pattern, what gmtime_r and strftime give (the oracle
+ * below, which is how names were made before the cache); names too long for
+ * it, or with too many %{field} parts, are expanded part by part.
  */
 #include "config.h"
 
@@ -13,10 +16,12 @@
 
 #include <check.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define NS 1000000000LL
 
@@ -408,18 +413,24 @@ START_TEST(cache_holds_the_last_second)
     es_index_cache_init(&cache);
     struct buf out;
     buf_init(&out, 0);
-    int64_t t = T_2024_03_05 * NS;
+    int64_t t = T_2024_03_05 * NS; /* 10:11:12 */
     ck_assert_str_eq(expand_cached(ix, &cache, t, &out), "c-2024.03.05.10");
     ck_assert(cache.sec == T_2024_03_05);
-    /* Within the same second the cached broken-down time is used: a
-     * cache claiming another hour for this second proves it. */
-    cache.tm.tm_hour = 7;
+    /* Within the hour the cached text is used: a cache claiming another
+     * hour proves it, in this second and in the next ones. */
+    ck_assert_uint_eq(cache.ends[0], strlen("c-2024.03.05.10"));
+    cache.text[cache.ends[0] - 2] = '0';
+    cache.text[cache.ends[0] - 1] = '7';
     ck_assert_str_eq(expand_cached(ix, &cache, t + 999999999, &out),
                      "c-2024.03.05.07");
-    /* The next second is computed again. */
     ck_assert_str_eq(expand_cached(ix, &cache, t + NS, &out),
-                     "c-2024.03.05.10");
+                     "c-2024.03.05.07");
     ck_assert(cache.sec == T_2024_03_05 + 1);
+    /* The next hour is computed again. */
+    int64_t next_hour = (T_2024_03_05 / 3600 + 1) * 3600;
+    ck_assert_str_eq(expand_cached(ix, &cache, next_hour * NS, &out),
+                     "c-2024.03.05.11");
+    ck_assert(cache.sec == next_hour);
     buf_fini(&out);
     es_index_destroy(ix);
 }
@@ -470,6 +481,331 @@ START_TEST(caches_are_independent)
 }
 END_TEST
 
+/* ---- the cache against the old way ---- */
+
+/* Field values in the events of the cache tests: each becomes "v". */
+static const char *const cache_fields[] = {
+    "a", "v", "b", "v", "c", "v", "d", "v", "e",  "v",
+    "f", "v", "g", "v", "h", "v", "i", "v", NULL,
+};
+
+/*
+ * The name for pattern at time_ns made the way names were made before the
+ * cache: gmtime_r() of the second and one strftime() per directive; every
+ * %{field} is written as "v" (what cache_fields makes of it).
+ */
+static void
+oracle(const char *pattern, int64_t time_ns, char *out, size_t len)
+{
+    int64_t sec = time_ns / NS;
+    if (time_ns < 0 && time_ns % NS != 0)
+        sec--;
+    time_t t = (time_t)sec;
+    struct tm tm;
+    if (gmtime_r(&t, &tm) == NULL)
+        ck_abort_msg("gmtime_r(%" PRId64 ") failed", sec);
+    size_t n = 0;
+    /* Plain ifs in loops here: each ck_assert costs a write to the runner. */
+    for (const char *p = pattern; *p != '\0'; p++) {
+        if (n + 16 >= len)
+            ck_abort_msg("%s: oracle buffer too small", pattern);
+        if (*p != '%') {
+            out[n++] = *p;
+        } else if (p[1] == '%') {
+            out[n++] = '%';
+            p++;
+        } else if (p[1] == '{') {
+            out[n++] = 'v';
+            p = strchr(p, '}');
+        } else {
+            char fmt[3] = {'%', p[1], '\0'};
+            n += strftime(out + n, len - n, fmt, &tm);
+            p++;
+        }
+    }
+    out[n] = '\0';
+}
+
+/* An event at time_ns holding cache_fields. */
+static void
+cache_event(struct event *ev, int64_t time_ns)
+{
+    event_reset(ev);
+    ev->time_ns = time_ns;
+    for (size_t i = 0; cache_fields[i] != NULL; i += 2)
+        event_set(ev, span_str(cache_fields[i]), span_str(cache_fields[i + 1]),
+                  FIELD_STRING);
+}
+
+/*
+ * Expands pattern at each of times[0..n) with one cache (so hits, window
+ * changes and refreshes all happen) and fails at the first name that is not
+ * the oracle's, or where es_index_name() disagrees with es_index_expand().
+ */
+static void
+cache_agrees(const char *pattern, const int64_t *times, size_t n)
+{
+    struct es_index *ix = compile_ok(pattern);
+    struct es_index_cache cache;
+    es_index_cache_init(&cache);
+    struct event ev = {0};
+    struct buf out;
+    buf_init(&out, 0);
+    char want[1024];
+    for (size_t i = 0; i < n; i++) {
+        oracle(pattern, times[i], want, sizeof(want));
+        cache_event(&ev, times[i]);
+        buf_reset(&out);
+        if (es_index_expand(ix, &cache, &ev, &out) < 0 ||
+            buf_append(&out, "", 1) < 0)
+            ck_abort_msg("%s: expansion failed", pattern);
+        if (strcmp(out.data, want) != 0)
+            ck_abort_msg("%s at %" PRId64 " ns: got \"%s\", want \"%s\"",
+                         pattern, times[i], out.data, want);
+        size_t len = 0;
+        const char *name = es_index_name(ix, &cache, times[i], &len);
+        if (name != NULL && (len != strlen(want) || memcmp(name, want, len)))
+            ck_abort_msg("%s at %" PRId64 " ns: es_index_name \"%.*s\"",
+                         pattern, times[i], (int)len, name);
+    }
+    buf_fini(&out);
+    event_fini(&ev);
+    es_index_destroy(ix);
+}
+
+/* Patterns for the cache tests: every directive, with and without fields. */
+static const char *const cache_patterns[] = {
+    "all-%Y-%y-%m-%d-%H-%j-%G-%V-%%",
+    "logs-%Y.%m.%d",
+    "h-%H",
+    "w-%G.%V",
+    "f-%{a}-%Y.%m.%d-%{b}",
+    "%{a}%{b}%{c}%{d}%{e}%{f}%{g}-%j",     /* 7 fields: the most cached */
+    "%{a}%{b}%{c}%{d}%{e}%{f}%{g}%{h}-%d", /* 8: part by part */
+    "only-%{a}",
+    "static-name",
+};
+#define CACHE_NPATTERNS (sizeof(cache_patterns) / sizeof(cache_patterns[0]))
+
+/* Boundaries (seconds) to cross: the epoch, days, a leap day, years. */
+static const int64_t cache_edges[] = {
+    0,           /* 1970-01-01 */
+    86400,       /* 1970-01-02 */
+    951782400,   /* 2000-02-29 */
+    1709251200,  /* 2024-03-01, after a leap day */
+    1704067200,  /* 2024-01-01 */
+    1735516800,  /* 2024-12-30: ISO week 1 of 2025 */
+    1735689600,  /* 2025-01-01 */
+    1609459200,  /* 2021-01-01: ISO week 53 of 2020 */
+    1798934400,  /* 2027-01-03: ISO week 53 of 2026 */
+    -2208988800, /* 1900-01-01 */
+    -86400,      /* 1969-12-31 */
+    -9223372037, /* 1677-09-21: the earliest second of int64 ns */
+    9223372036,  /* 2262-04-11: the last */
+};
+#define CACHE_NEDGES (sizeof(cache_edges) / sizeof(cache_edges[0]))
+
+/* edge seconds + step_ns, kept within int64 nanoseconds. */
+static int64_t
+edge_plus(int64_t edge, int64_t step_ns)
+{
+    int64_t t;
+    if (__builtin_mul_overflow(edge, NS, &t))
+        t = edge < 0 ? INT64_MIN : INT64_MAX;
+    if (__builtin_add_overflow(t, step_ns, &t))
+        t = step_ns < 0 ? INT64_MIN : INT64_MAX;
+    return t;
+}
+
+/* Around one boundary: forwards, backwards, and jumping over it. */
+START_TEST(cache_agrees_across_boundaries)
+{
+    int64_t edge = cache_edges[_i];
+    static const int64_t steps_ns[] = {
+        -86400 * NS, -3600 * NS - 1, -2 * NS, -NS - 1, -NS,       -1,         0,
+        1,           NS - 1,         NS,      2 * NS,  3600 * NS, 86400 * NS,
+    };
+    size_t nsteps = sizeof(steps_ns) / sizeof(steps_ns[0]);
+    int64_t times[3 * 13];
+    ck_assert_uint_eq(nsteps, 13);
+    size_t n = 0;
+    for (size_t k = 0; k < nsteps; k++)
+        times[n++] = edge_plus(edge, steps_ns[k]);
+    for (size_t k = nsteps; k-- > 0;)
+        times[n++] = edge_plus(edge, steps_ns[k]);
+    for (size_t k = 0; k < nsteps; k++)
+        times[n++] = edge_plus(edge, steps_ns[k % 2 ? k : nsteps - 1 - k]);
+    for (size_t p = 0; p < CACHE_NPATTERNS; p++)
+        cache_agrees(cache_patterns[p], times, n);
+}
+END_TEST
+
+/* Random times over the whole int64 nanosecond range, in random order. */
+START_TEST(cache_agrees_at_random_times)
+{
+    enum { N = 20000 };
+    int64_t *times = malloc(N * sizeof(*times));
+    uint64_t x = UINT64_C(0x9e3779b97f4a7c15) + (uint64_t)_i;
+    int64_t t = 1735689600LL * NS;
+    for (size_t i = 0; i < N; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        if (i % 3 == 0)
+            t = (int64_t)x; /* anywhere in 1677..2262 */
+        else if (i % 3 == 1)
+            t += (int64_t)(x % 100) * 1000000; /* a log's next line */
+        else
+            t -= (int64_t)(x % (2 * 86400)) * NS; /* back up to two days */
+        times[i] = t;
+    }
+    times[0] = INT64_MIN;
+    times[1] = INT64_MAX;
+    for (size_t p = 0; p < CACHE_NPATTERNS; p++)
+        cache_agrees(cache_patterns[p], times, N);
+    free(times);
+}
+END_TEST
+
+/* A pattern made of prefix_len 'x's and then suffix. */
+static char *
+long_pattern(size_t prefix_len, const char *suffix)
+{
+    char *p = xmalloc(prefix_len + strlen(suffix) + 1);
+    memset(p, 'x', prefix_len);
+    strcpy(p + prefix_len, suffix);
+    return p;
+}
+
+/* Index names reach 255 bytes: they are cached; longer ones fall back. */
+START_TEST(long_names_are_cached_or_expanded_part_by_part)
+{
+    /* "-%Y.%m.%d" writes 11 bytes; the cache holds ES_INDEX_CACHE_LEN. */
+    static const struct {
+        size_t prefix;
+        const char *suffix;
+        bool cached;
+    } cases[] = {
+        {244, "-%Y.%m.%d", true},  /* 255 bytes: the longest index name */
+        {245, "-%Y.%m.%d", true},  /* 256: the cache is full */
+        {246, "-%Y.%m.%d", false}, /* 257: part by part */
+        {400, "-%Y.%m.%d", false},
+        {400, "", false}, /* a static name, longer than the cache */
+        {250, "-%{a}-%H-%{b}", true},
+        {252, "-%{a}-%H-%{b}", false},
+    };
+    size_t i = (size_t)_i;
+    char *pattern = long_pattern(cases[i].prefix, cases[i].suffix);
+    struct es_index *ix = compile_ok(pattern);
+    struct es_index_cache cache;
+    es_index_cache_init(&cache);
+    int64_t t = T_2024_03_05 * NS;
+    size_t len = 0;
+    const char *name = es_index_name(ix, &cache, t, &len);
+    ck_assert_int_eq(cache.fits, cases[i].cached);
+    bool fields = strchr(cases[i].suffix, '{') != NULL;
+    ck_assert_int_eq(name != NULL, cases[i].cached && !fields);
+    /* Part by part or not, the names are the oracle's, hours later too. */
+    int64_t times[] = {t, t + 1, t + 3600 * NS, t - 86400 * NS, t};
+    cache_agrees(pattern, times, sizeof(times) / sizeof(times[0]));
+    es_index_destroy(ix);
+    free(pattern);
+}
+END_TEST
+
+START_TEST(iso_week_year_changes_with_the_cache)
+{
+    struct es_index *ix = compile_ok("w-%G.%V");
+    struct es_index_cache cache;
+    es_index_cache_init(&cache);
+    struct buf out;
+    buf_init(&out, 0);
+    int64_t monday = 1735516800LL * NS; /* 2024-12-30T00:00:00Z */
+    ck_assert_str_eq(expand_cached(ix, &cache, monday - 1, &out), "w-2024.52");
+    ck_assert_str_eq(expand_cached(ix, &cache, monday, &out), "w-2025.01");
+    ck_assert_str_eq(expand_cached(ix, &cache, monday - NS, &out), "w-2024.52");
+    /* Week 1 of 2025 ends on Sunday 2025-01-05. */
+    int64_t week = 7 * 86400 * NS;
+    ck_assert_str_eq(expand_cached(ix, &cache, monday + week - 1, &out),
+                     "w-2025.01");
+    ck_assert_str_eq(expand_cached(ix, &cache, monday + week, &out),
+                     "w-2025.02");
+    buf_fini(&out);
+    es_index_destroy(ix);
+}
+END_TEST
+
+START_TEST(name_is_only_for_names_without_fields)
+{
+    size_t len = 0;
+    struct es_index *ix = compile_ok("logs-%Y.%m.%d");
+    struct es_index_cache cache;
+    es_index_cache_init(&cache);
+    const char *name = es_index_name(ix, &cache, T_2024_03_05 * NS, &len);
+    ck_assert_ptr_nonnull(name);
+    ck_assert_uint_eq(len, 15);
+    ck_assert(memcmp(name, "logs-2024.03.05", 15) == 0);
+    ck_assert(cache.sec == T_2024_03_05);
+    es_index_destroy(ix);
+
+    ix = compile_ok("a%%b");
+    es_index_cache_init(&cache);
+    name = es_index_name(ix, &cache, 0, &len);
+    ck_assert_ptr_nonnull(name);
+    ck_assert_uint_eq(len, 3);
+    ck_assert(memcmp(name, "a%b", 3) == 0);
+    es_index_destroy(ix);
+
+    ix = compile_ok("logs-%{a}-%Y");
+    es_index_cache_init(&cache);
+    len = 12345;
+    ck_assert_ptr_null(es_index_name(ix, &cache, 0, &len));
+    ck_assert_uint_eq(len, 12345);
+    es_index_destroy(ix);
+}
+END_TEST
+
+/* Up to ES_INDEX_CACHE_RUNS - 1 fields the text between them is cached. */
+START_TEST(fields_beyond_the_cache_are_expanded_part_by_part)
+{
+    static const char *const patterns[] = {
+        "%{a}%{b}%{c}%{d}%{e}%{f}%{g}-%j",
+        "%{a}%{b}%{c}%{d}%{e}%{f}%{g}%{h}-%d",
+    };
+    int64_t t = T_2024_03_05 * NS;
+    ck_assert_int_eq(ES_INDEX_CACHE_RUNS, 8);
+    for (size_t i = 0; i < 2; i++) {
+        struct es_index *ix = compile_ok(patterns[i]);
+        struct es_index_cache cache;
+        es_index_cache_init(&cache);
+        size_t len;
+        ck_assert_ptr_null(es_index_name(ix, &cache, t, &len));
+        ck_assert_int_eq(cache.fits, i == 0);
+        es_index_destroy(ix);
+        cache_agrees(patterns[i], &t, 1);
+    }
+}
+END_TEST
+
+/* The cache belongs to one pattern; given another, it starts again. */
+START_TEST(cache_follows_a_change_of_pattern)
+{
+    struct es_index *a = compile_ok("a-%Y.%m");
+    struct es_index *b = compile_ok("b-%d");
+    struct es_index_cache cache;
+    es_index_cache_init(&cache);
+    struct buf out;
+    buf_init(&out, 0);
+    int64_t t = T_2024_03_05 * NS;
+    ck_assert_str_eq(expand_cached(a, &cache, t, &out), "a-2024.03");
+    ck_assert_str_eq(expand_cached(b, &cache, t, &out), "b-05");
+    ck_assert_str_eq(expand_cached(a, &cache, t + 1, &out), "a-2024.03");
+    buf_fini(&out);
+    es_index_destroy(a);
+    es_index_destroy(b);
+}
+END_TEST
+
 static Suite *
 check_es_index_suite(void)
 {
@@ -508,6 +844,18 @@ check_es_index_suite(void)
     tcase_add_test(tc, cache_holds_the_last_second);
     tcase_add_test(tc, cache_follows_time_in_any_order);
     tcase_add_test(tc, caches_are_independent);
+    tcase_add_test(tc, iso_week_year_changes_with_the_cache);
+    tcase_add_test(tc, name_is_only_for_names_without_fields);
+    tcase_add_test(tc, cache_follows_a_change_of_pattern);
+    tcase_add_test(tc, fields_beyond_the_cache_are_expanded_part_by_part);
+    tcase_add_loop_test(tc, long_names_are_cached_or_expanded_part_by_part, 0,
+                        7);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("oracle");
+    tcase_add_loop_test(tc, cache_agrees_across_boundaries, 0,
+                        (int)CACHE_NEDGES);
+    tcase_add_loop_test(tc, cache_agrees_at_random_times, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -101,14 +101,21 @@ event_under(struct span field, struct span name)
 size_t
 event_remove(struct event *ev, struct span name)
 {
-    size_t kept = 0, i = 0;
-    while (i < ev->nfields && !event_under(ev->fields[i].name, name))
+    size_t n = ev->nfields, kept = 0, i = 0;
+    while (i < n && !event_under(ev->fields[i].name, name))
         i++; /* nothing moves before the first match */
-    for (kept = i; i < ev->nfields; i++) {
-        if (!event_under(ev->fields[i].name, name))
-            ev->fields[kept++] = ev->fields[i];
+    /* Then each run of kept fields between matches moves in one memmove
+     * (copying field by field was a line of the parse profile). */
+    for (kept = i; i < n;) {
+        size_t run = ++i;
+        while (run < n && !event_under(ev->fields[run].name, name))
+            run++;
+        memmove(&ev->fields[kept], &ev->fields[i],
+                (run - i) * sizeof(*ev->fields));
+        kept += run - i;
+        i = run;
     }
-    size_t removed = ev->nfields - kept;
+    size_t removed = n - kept;
     ev->nfields = kept;
     if (name.len == 7 && memcmp(name.ptr, "message", 7) == 0) {
         ev->flags |= EVENT_NO_MESSAGE;

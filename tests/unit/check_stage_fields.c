@@ -21,7 +21,7 @@
 
 /* ---- cases ---- */
 
-#define MAX_PRE 6
+#define MAX_PRE 8
 
 struct pre_field {
     const char *name;
@@ -227,6 +227,19 @@ static const struct field_case field_cases[] = {
      {{"a.b.c", "1", 0}, {"a.bc", "2", 0}, {"c", "3", 0}},
      STAGE_OK,
      "{\"a\":{\"bc\":\"2\"},\"message\":\"l\"}"},
+    /* matches spread out: the kept ones stay in order (x's last wins) */
+    {&stage_remove,
+     "fields: [a]",
+     {{"x", "1", 0},
+      {"a", "1", 0},
+      {"x", "2", 0},
+      {"a.b", "2", 0},
+      {"a", "5", 0},
+      {"y", "3", 0},
+      {"a", "9", 0},
+      {"x", "3", 0}},
+     STAGE_OK,
+     "{\"message\":\"l\",\"x\":\"3\",\"y\":\"3\"}"},
     {&stage_remove,
      "fields: x",
      {{"a", "1", 0}},

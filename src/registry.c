@@ -196,6 +196,7 @@ registry_open_dir(struct registry *reg, const char *path, struct errbuf *err)
     reg->name_tmp = xasprintf("%s.tmp", base);
     reg->name_bak = xasprintf("%s.bak", base);
     reg->name_bak_tmp = xasprintf("%s.bak.tmp", base);
+    reg->name_lock = xasprintf("%s.lock", base);
     return 0;
 }
 
@@ -204,6 +205,7 @@ registry_open(const char *path, int64_t prune_after_s, struct errbuf *err)
 {
     struct registry *reg = xcalloc(1, sizeof(*reg));
     reg->dir_fd = -1;
+    reg->lock_fd = -1;
     if (registry_open_dir(reg, path, err) < 0) {
         registry_close(reg);
         return NULL;
@@ -213,6 +215,11 @@ registry_open(const char *path, int64_t prune_after_s, struct errbuf *err)
     reg->path = xstrdup(path);
     reg->prune_after_s = prune_after_s;
     registry_rehash(reg, REGISTRY_MIN_BUCKETS);
+    /* Before loading: a registry in use by another process is not read. */
+    if (registry_file_lock(reg, err) < 0) {
+        registry_close(reg);
+        return NULL;
+    }
     /* Entries dropped at load count as changes (change_seq > saved_seq),
      * so the next save writes the file without them. */
     registry_file_load(reg);
@@ -232,11 +239,14 @@ registry_close(struct registry *reg)
     free(reg->buckets);
     if (reg->dir_fd >= 0)
         close(reg->dir_fd);
+    if (reg->lock_fd >= 0)
+        close(reg->lock_fd); /* releases the flock */
     free(reg->path);
     free(reg->name);
     free(reg->name_tmp);
     free(reg->name_bak);
     free(reg->name_bak_tmp);
+    free(reg->name_lock);
     free(reg);
 }
 

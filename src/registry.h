@@ -47,14 +47,18 @@ struct registry_info {
 };
 
 /*
- * Opens the registry at path: loads it, or <path>.bak when it is corrupt,
- * or starts empty (each case logged), dropping entries gone for longer
- * than prune_after_s (< 0: never). Returns NULL with err filled only when
- * the directory of path cannot be opened; a bad file is never fatal.
+ * Opens the registry at path for this process alone: takes an exclusive
+ * flock on <path>.lock (held until registry_close), then loads the file,
+ * or <path>.bak when it is corrupt, or starts empty (each case logged),
+ * dropping entries gone for longer than prune_after_s (< 0: never).
+ * Returns NULL with err filled when the directory of path cannot be
+ * opened, the lock file cannot be made, or another open registry (in this
+ * process or another) holds the lock; a bad file is never fatal.
  */
 struct registry *registry_open(const char *path, int64_t prune_after_s,
                                struct errbuf *err);
-/* Frees the registry without saving; no entry may be used afterwards. */
+/* Frees the registry without saving and releases its lock; no entry may be
+ * used afterwards. */
 void registry_close(struct registry *reg);
 
 /* Returns the held entry with exactly this identity, or NULL. */

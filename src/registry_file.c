@@ -22,6 +22,13 @@
  * there for when <path> is damaged by something else (a disk error, a hand
  * edit). A <path> found corrupt at load is never linked over .bak: the
  * backup it fell back to stays until a good <path> has been written.
+ *
+ * One process per registry: registry_open() takes flock(LOCK_EX|LOCK_NB)
+ * on <path>.lock before loading, and the lock lasts until registry_close()
+ * closes the descriptor (or the kernel does, when the process dies, even
+ * by SIGKILL). The lock file is never removed: removing it would let a
+ * second process lock a new file of the same name while the first still
+ * holds the old one. Its content, the holder's pid, is for the message only.
  */
 #include "config.h"
 #include "registry_int.h"
@@ -37,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,6 +52,7 @@
 #define REGISTRY_FILE_WHO          "registry"
 #define REGISTRY_FILE_HASH_HEX_LEN 16
 #define REGISTRY_FILE_READ_CHUNK   65536
+#define REGISTRY_FILE_PID_TEXT_LEN 24 /* a decimal pid, '\n' and NUL */
 
 /* ---- loading ---- */
 
@@ -585,5 +594,84 @@ registry_file_write(struct registry *reg, const char *text, const char **step)
     *step = "syncing its directory";
     if (fsync(reg->dir_fd) < 0)
         return -errno;
+    return 0;
+}
+
+/* ---- the lock ---- */
+
+/* The pid the holder of the lock file fd wrote into it, or 0 when there is
+ * none yet (the holder truncates, then writes). */
+static long
+registry_file_lock_holder(int fd)
+{
+    char text[REGISTRY_FILE_PID_TEXT_LEN];
+    ssize_t n = pread(fd, text, sizeof(text) - 1, 0);
+    if (n <= 0)
+        return 0;
+    text[n] = '\0';
+    char *end;
+    errno = 0;
+    long pid = strtol(text, &end, 10);
+    if (errno != 0 || end == text || pid <= 0 || (*end != '\n' && *end != '\0'))
+        return 0;
+    return pid;
+}
+
+/* Replaces the content of the lock file fd (which we hold) with our pid. */
+static int
+registry_file_lock_write_pid(int fd)
+{
+    char text[REGISTRY_FILE_PID_TEXT_LEN];
+    int len = snprintf(text, sizeof(text), "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) < 0)
+        return -errno;
+    return registry_file_write_all(fd, text, (size_t)len);
+}
+
+/* Fills err for a lock held by another open file description. */
+static int
+registry_file_lock_busy(const struct registry *reg, struct errbuf *err)
+{
+    long pid = registry_file_lock_holder(reg->lock_fd);
+    char who[REGISTRY_FILE_PID_TEXT_LEN + 8] = "";
+    if (pid > 0)
+        snprintf(who, sizeof(who), " (pid %ld)", pid);
+    return errbuf_set(err,
+                      "registry %s is in use by another logship process%s;"
+                      " two instances sharing a registry would ship lines "
+                      "twice",
+                      reg->path, who);
+}
+
+int
+registry_file_lock(struct registry *reg, struct errbuf *err)
+{
+    char ebuf[128];
+    reg->lock_fd =
+        openat(reg->dir_fd, reg->name_lock,
+               O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+    if (reg->lock_fd < 0) {
+        int e = errno;
+        return errbuf_set(err, "registry lock file '%s.lock': %s%s", reg->path,
+                          log_strerror(e, ebuf, sizeof(ebuf)),
+                          e == EACCES || e == EROFS
+                              ? " (logship needs write access to the "
+                                "registry's directory)"
+                              : "");
+    }
+    int rc;
+    do {
+        rc = flock(reg->lock_fd, LOCK_EX | LOCK_NB);
+    } while (rc < 0 && errno == EINTR);
+    if (rc < 0 && errno == EWOULDBLOCK)
+        return registry_file_lock_busy(reg, err);
+    if (rc < 0)
+        return errbuf_set(err, "registry lock file '%s.lock': flock: %s",
+                          reg->path, log_strerror(errno, ebuf, sizeof(ebuf)));
+    rc = registry_file_lock_write_pid(reg->lock_fd);
+    if (rc < 0) /* the lock is what counts: the pid only helps a message */
+        LOG_AT(LL_WARN, REGISTRY_FILE_WHO, rc,
+               "%s.lock: locked, but our pid is not written into it",
+               reg->path);
     return 0;
 }

@@ -1,7 +1,8 @@
 /*
  * Inside the registry, shared by its two files: registry.c owns the
- * in-memory table and the locking; registry_file.c owns the JSON format
- * and the atomic file protocol. Nothing outside them includes this.
+ * in-memory table and its mutexes; registry_file.c owns the JSON format,
+ * the atomic file protocol and the lock file that keeps other processes
+ * off the registry. Nothing outside them includes this.
  */
 #ifndef LOGSHIP_REGISTRY_INT_H
 #define LOGSHIP_REGISTRY_INT_H
@@ -36,6 +37,8 @@ struct registry {
     uint64_t change_seq;             /* bumped by every change */
     uint64_t saved_seq;              /* change_seq of the last good save */
     int64_t prune_after_s;           /* < 0: never */
+    int lock_fd; /* owned: <path>.lock, flock'd from open to close (set
+                    before the registry is shared, so not under lock) */
 
     pthread_mutex_t save_lock; /* one save at a time; guards what follows */
     int dir_fd;                /* owned: the directory of path */
@@ -44,6 +47,7 @@ struct registry {
     char *name_tmp;            /* owned: name.tmp */
     char *name_bak;            /* owned: name.bak */
     char *name_bak_tmp;        /* owned: name.bak.tmp */
+    char *name_lock;           /* owned: name.lock (never removed) */
     bool path_valid;           /* name holds a registry we loaded or wrote */
     int save_err;              /* the last save's -errno; 0 after success */
     int backup_err;            /* the same for the backup step */
@@ -63,6 +67,14 @@ size_t registry_adopt(struct registry *reg, struct registry_entry **list,
                       size_t count, int64_t now_s);
 
 /* registry_file.c */
+
+/*
+ * Takes the exclusive lock on <path>.lock (made mode 0600 if absent) that
+ * keeps a second process off this registry, and writes our pid into it.
+ * Sets reg->lock_fd, which registry_close() closes, releasing the lock.
+ * Returns 0, or -EINVAL with err saying who holds it or what failed.
+ */
+int registry_file_lock(struct registry *reg, struct errbuf *err);
 
 /* Loads <path>, or <path>.bak if it is bad, or nothing; logs which. Called
  * by registry_open() before the registry is shared. */

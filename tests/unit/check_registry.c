@@ -4,7 +4,9 @@
  * every broken file in tests/data/registry/ falling back to the backup
  * with the expected message, pruning, holds, monotonic commits,
  * truncation generations, lookups by content, path and identity, the
- * offset check, and commits racing saves while a reader keeps parsing.
+ * offset check, commits racing saves while a reader keeps parsing, and
+ * the lock that keeps a second open (in this process or another) off a
+ * registry in use.
  */
 #include "config.h"
 
@@ -20,11 +22,13 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -32,11 +36,13 @@
 #define DATADIR        TEST_DATADIR "/registry"
 #define NO_PRUNE       (-1)
 #define BIG_FILE_BYTES 5000
+#define NOBODY_ID      65534 /* the unprivileged user of the root case */
 
 static char *dir;
 static char *path; /* dir/registry.json */
 static char *bak;  /* path.bak */
 static char *tmp;  /* path.tmp */
+static char *lock; /* path.lock */
 static int saved_stderr = -1;
 
 static void
@@ -46,6 +52,7 @@ setup(void)
     path = testutil_path(dir, "registry.json");
     bak = xasprintf("%s.bak", path);
     tmp = xasprintf("%s.tmp", path);
+    lock = xasprintf("%s.lock", path);
 }
 
 static void
@@ -56,6 +63,7 @@ teardown(void)
     free(path);
     free(bak);
     free(tmp);
+    free(lock);
 }
 
 static struct registry *
@@ -248,7 +256,7 @@ START_TEST(missing_file_starts_empty_and_writes_nothing_until_a_change)
 }
 END_TEST
 
-START_TEST(unusable_directory_is_the_only_open_failure)
+START_TEST(unusable_directory_fails_the_open)
 {
     struct errbuf err = {{0}};
     char *p = testutil_path(dir, "no/such/dir/registry.json");
@@ -260,6 +268,211 @@ START_TEST(unusable_directory_is_the_only_open_failure)
     ck_assert_ptr_null(registry_open(slash, NO_PRUNE, &err));
     assert_contains(err.msg, "names a directory");
     free(slash);
+}
+END_TEST
+
+/* ---- the lock: one process per registry ---- */
+
+/* The message a registry_open() of path gets while pid holds it. */
+static char *
+in_use_message(long pid)
+{
+    return xasprintf("registry %s is in use by another logship process (pid "
+                     "%ld); two instances sharing a registry would ship lines "
+                     "twice",
+                     path, pid);
+}
+
+START_TEST(second_open_fails_naming_our_pid_until_the_first_closes)
+{
+    struct registry *reg = open_reg(NO_PRUNE);
+    struct fileid id = make_id(1, 2, "abc");
+    add_at(reg, &id, "/l/a.log", 7);
+    ck_assert_int_eq(registry_save(reg), 0);
+    /* flock belongs to the open file description: a second open in the
+     * same process is refused like another process would be. */
+    struct errbuf err = {{0}};
+    capture_start();
+    ck_assert_ptr_null(registry_open(path, NO_PRUNE, &err));
+    char *log = capture_end();
+    char *want = in_use_message((long)getpid());
+    ck_assert_str_eq(err.msg, want);
+    ck_assert_str_eq(log, ""); /* refused before reading anything */
+    ck_assert_ptr_null(registry_open(path, NO_PRUNE, &err)); /* still */
+    registry_close(reg);
+    reg = open_reg(NO_PRUNE);
+    ck_assert_uint_eq(offset_of(reg, &id), 7);
+    registry_close(reg);
+    free(want);
+    free(log);
+}
+END_TEST
+
+/* True when this process has an fd open on p with FD_CLOEXEC set; fails
+ * the test when it has one without. */
+static bool
+open_with_cloexec(const char *p)
+{
+    DIR *d = opendir("/proc/self/fd");
+    ck_assert_ptr_nonnull(d);
+    bool found = false;
+    const struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        char link[300], target[4096];
+        snprintf(link, sizeof(link), "/proc/self/fd/%s", de->d_name);
+        ssize_t n = readlink(link, target, sizeof(target) - 1);
+        if (n < 0)
+            continue;
+        target[n] = '\0';
+        if (strcmp(target, p) != 0)
+            continue;
+        int flags = fcntl(atoi(de->d_name), F_GETFD);
+        ck_assert_msg(flags >= 0 && (flags & FD_CLOEXEC),
+                      "%s: fd %s not "
+                      "close-on-exec",
+                      p, de->d_name);
+        found = true;
+    }
+    closedir(d);
+    return found;
+}
+
+START_TEST(lock_file_is_0600_close_on_exec_and_holds_the_pid)
+{
+    struct registry *reg = open_reg(NO_PRUNE);
+    struct stat st;
+    ck_assert_int_eq(stat(lock, &st), 0);
+    ck_assert_int_eq(st.st_mode & 07777, 0600);
+    ck_assert(S_ISREG(st.st_mode));
+    size_t len;
+    char *text = testutil_read_file(lock, &len);
+    char *want = xasprintf("%ld\n", (long)getpid());
+    ck_assert_str_eq(text, want);
+    free(text);
+    ck_assert(open_with_cloexec(lock));
+    registry_close(reg);
+    ck_assert(!open_with_cloexec(lock));
+    ck_assert(exists(lock)); /* never removed: no unlink race */
+
+    /* A pid left by a process that died is no lock: it is replaced. */
+    testutil_write_file(lock, "2147483646 left over\n", 21);
+    reg = open_reg(NO_PRUNE);
+    text = testutil_read_file(lock, &len);
+    ck_assert_str_eq(text, want);
+    free(text);
+    registry_close(reg);
+    free(want);
+}
+END_TEST
+
+/* In a child: opens the registry, reports 'y' or 'n' on ready, then waits
+ * for EOF on hold (the parent's end closes when it exits, whatever
+ * happens to it) or for SIGKILL. */
+static void
+lock_child(int ready, int hold)
+{
+    struct errbuf err;
+    struct registry *reg = registry_open(path, NO_PRUNE, &err);
+    char c = reg != NULL ? 'y' : 'n';
+    if (write(ready, &c, 1) != 1)
+        _exit(2);
+    char b;
+    while (read(hold, &b, 1) < 0 && errno == EINTR)
+        continue;
+    _exit(0);
+}
+
+START_TEST(lock_held_by_another_process_names_it_and_dies_with_it)
+{
+    int ready[2], hold[2];
+    ck_assert_int_eq(pipe2(ready, O_CLOEXEC), 0);
+    ck_assert_int_eq(pipe2(hold, O_CLOEXEC), 0);
+    pid_t child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0) {
+        close(ready[0]);
+        close(hold[1]);
+        lock_child(ready[1], hold[0]);
+    }
+    close(ready[1]);
+    close(hold[0]);
+    char c = 0;
+    ck_assert_int_eq(read(ready[0], &c, 1), 1);
+    ck_assert_int_eq(c, 'y');
+
+    struct errbuf err = {{0}};
+    ck_assert_ptr_null(registry_open(path, NO_PRUNE, &err));
+    char *want = in_use_message((long)child);
+    ck_assert_str_eq(err.msg, want);
+    /* SIGKILL: no registry_close(); the kernel drops the lock. */
+    ck_assert_int_eq(kill(child, SIGKILL), 0);
+    int status;
+    ck_assert_int_eq(waitpid(child, &status, 0), child);
+    ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    struct registry *reg = open_reg(NO_PRUNE);
+    registry_close(reg);
+    close(ready[0]);
+    close(hold[1]);
+    free(want);
+}
+END_TEST
+
+/* In a child that cannot write to ro (root drops to nobody first): sends
+ * registry_open()'s message for ro/registry.json to out. */
+static void
+unwritable_child(const char *ro, int out)
+{
+    if (geteuid() == 0 && (setgid(NOBODY_ID) < 0 || setuid(NOBODY_ID) < 0))
+        _exit(2);
+    char *p = xasprintf("%s/registry.json", ro);
+    struct errbuf err = {{0}};
+    struct registry *reg = registry_open(p, NO_PRUNE, &err);
+    if (reg != NULL)
+        snprintf(err.msg, sizeof(err.msg), "opened");
+    size_t n = strlen(err.msg);
+    _exit(write(out, err.msg, n) == (ssize_t)n ? 0 : 3);
+}
+
+START_TEST(lock_file_that_cannot_be_made_fails_the_open_clearly)
+{
+    ck_assert_int_eq(mkdir(lock, 0700), 0); /* openat(O_RDWR) fails */
+    struct errbuf err = {{0}};
+    ck_assert_ptr_null(registry_open(path, NO_PRUNE, &err));
+    char *want = xasprintf("registry lock file '%s': Is a directory", lock);
+    ck_assert_str_eq(err.msg, want);
+    free(want);
+
+    char *ro = testutil_path(dir, "ro");
+    ck_assert_int_eq(mkdir(ro, 0555), 0);
+    ck_assert_int_eq(chmod(ro, 0555), 0);  /* whatever the umask */
+    ck_assert_int_eq(chmod(dir, 0711), 0); /* nobody may pass through */
+    int out[2];
+    ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
+    pid_t child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0) {
+        close(out[0]);
+        unwritable_child(ro, out[1]);
+    }
+    close(out[1]);
+    char msg[sizeof(err.msg) + 1];
+    size_t got = 0;
+    ssize_t n;
+    while ((n = read(out[0], msg + got, sizeof(msg) - 1 - got)) > 0)
+        got += (size_t)n;
+    msg[got] = '\0';
+    close(out[0]);
+    int status;
+    ck_assert_int_eq(waitpid(child, &status, 0), child);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "child status %d", status);
+    want = xasprintf("registry lock file '%s/registry.json.lock': Permission "
+                     "denied (logship needs write access to the registry's "
+                     "directory)",
+                     ro);
+    ck_assert_str_eq(msg, want);
+    free(want);
+    free(ro);
 }
 END_TEST
 
@@ -1183,7 +1396,11 @@ registry_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc,
                    missing_file_starts_empty_and_writes_nothing_until_a_change);
-    tcase_add_test(tc, unusable_directory_is_the_only_open_failure);
+    tcase_add_test(tc, unusable_directory_fails_the_open);
+    tcase_add_test(tc, second_open_fails_naming_our_pid_until_the_first_closes);
+    tcase_add_test(tc, lock_file_is_0600_close_on_exec_and_holds_the_pid);
+    tcase_add_test(tc, lock_held_by_another_process_names_it_and_dies_with_it);
+    tcase_add_test(tc, lock_file_that_cannot_be_made_fails_the_open_clearly);
     tcase_add_test(tc, many_entries_round_trip_exactly);
     tcase_add_test(tc, v1_file_loads_and_saves_byte_for_byte);
     tcase_add_test(tc, unknown_keys_are_ignored);

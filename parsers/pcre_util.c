@@ -229,8 +229,13 @@ pcre_util_is_ascii(const char *s, size_t len)
         memcpy(w, s + i, 8);
         a |= w[0];
     }
-    for (; i < len; i++)
-        b |= (unsigned char)s[i];
+    if (i < len && len >= 8) { /* the last 8 bytes, overlapping: no loop */
+        memcpy(w, s + len - 8, 8);
+        b |= w[0];
+    } else {
+        for (; i < len; i++)
+            b |= (unsigned char)s[i];
+    }
     return ((a | b) & UINT64_C(0x8080808080808080)) == 0;
 }
 

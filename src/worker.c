@@ -61,12 +61,24 @@ worker_fini(struct worker *w)
 static struct span
 worker_u64_text(struct worker *w, uint64_t v)
 {
+    static const char pairs[] = "00010203040506070809101112131415161718192021"
+                                "22232425262728293031323334353637383940414243"
+                                "44454647484950515253545556575859606162636465"
+                                "66676869707172737475767778798081828384858687"
+                                "888990919293949596979899";
     char *end = w->offset_text + sizeof(w->offset_text);
     char *p = end;
-    do {
-        *--p = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
+    while (v >= 100) { /* two digits per division: half the dependent work */
+        p -= 2;
+        memcpy(p, pairs + 2 * (v % 100), 2);
+        v /= 100;
+    }
+    if (v >= 10) {
+        p -= 2;
+        memcpy(p, pairs + 2 * v, 2);
+    } else {
+        *--p = (char)('0' + v);
+    }
     return (struct span){p, (size_t)(end - p)};
 }
 

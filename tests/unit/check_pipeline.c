@@ -67,6 +67,19 @@ pipeline_test_conf(const char *out_path, int workers)
     return conf;
 }
 
+/* The byte offsets just past each line writer_main writes; caller frees. */
+static uint64_t *
+pipeline_line_ends(int n)
+{
+    uint64_t *ends = xcalloc((size_t)n, sizeof(*ends));
+    uint64_t off = 0;
+    for (int k = 0; k < n; k++) {
+        off += 13 + (uint64_t)(k % 50);
+        ends[k] = off;
+    }
+    return ends;
+}
+
 /*
  * Reads the output file: checks each document, returns the count and fills
  * seen[i] with how often line i appears and *in_order whether lines came in
@@ -77,6 +90,7 @@ pipeline_read_output(const char *path, int *seen, int nlines, bool *in_order)
 {
     FILE *f = fopen(path, "r");
     ck_assert_ptr_nonnull(f);
+    uint64_t *ends = pipeline_line_ends(nlines);
     char *line = NULL;
     size_t cap = 0, count = 0;
     int last = -1;
@@ -90,7 +104,11 @@ pipeline_read_output(const char *path, int *seen, int nlines, bool *in_order)
         int i = atoi(msg + 5);
         ck_assert_int_lt(i, nlines);
         json_t *log = json_object_get(doc, "log");
-        ck_assert_ptr_nonnull(json_object_get(log, "offset"));
+        /* log.offset is where line i starts: offsets up to ~700 kB
+         * cross every power of ten the digit writer handles. */
+        ck_assert_uint_eq(
+            (uint64_t)json_integer_value(json_object_get(log, "offset")),
+            (i ? ends[i - 1] : 0));
         ck_assert_str_eq(json_string_value(json_object_get(
                              json_object_get(doc, "service"), "name")),
                          "svc");
@@ -105,6 +123,7 @@ pipeline_read_output(const char *path, int *seen, int nlines, bool *in_order)
         json_decref(doc);
     }
     free(line);
+    free(ends);
     fclose(f);
     return count;
 }
@@ -147,19 +166,6 @@ pipeline_run_case(int workers, int nlines, int stop_after_ms, int *seen,
     testutil_rmtree(dir);
     free(out_path);
     free(dir);
-}
-
-/* The byte offsets just past each line writer_main writes; caller frees. */
-static uint64_t *
-pipeline_line_ends(int n)
-{
-    uint64_t *ends = xcalloc((size_t)n, sizeof(*ends));
-    uint64_t off = 0;
-    for (int k = 0; k < n; k++) {
-        off += 13 + (uint64_t)(k % 50);
-        ends[k] = off;
-    }
-    return ends;
 }
 
 START_TEST(run_to_end_writes_every_line_once_in_order)

@@ -38,7 +38,8 @@ const struct opt chain_common_options[] = {
      .names = chain_on_failure_names,
      .offset = offsetof(struct chain_common, on_failure),
      .help = "when the stage does not match: tag (keep the event, add "
-             "`tag`), drop, dead_letter or ignore"},
+             "`tag`), drop, dead_letter or ignore (go on as if it had "
+             "matched: no tag, not counted as a parse failure)"},
     {.name = "tag",
      .type = OPT_STRING,
      .offset = offsetof(struct chain_common, tag),
@@ -400,6 +401,11 @@ chain_apply(struct chain_worker *cw, struct event *ev, struct scratch *sc,
         case STAGE_NO_MATCH:
             break;
         }
+        /* An ignored failure is an outcome the config expects (the
+         * built-in web formats' ip check on a host name client): not
+         * counted, and it does not keep the message. */
+        if (st->on_failure == STAGE_FAIL_IGNORE)
+            continue;
         *failed = true;
         cw->failed_stage = st->name;
         switch ((enum stage_on_failure)st->on_failure) {

@@ -1,8 +1,9 @@
 /*
  * Type conversion for stages: a string value → the text of a typed field
- * (enum field_type), validated and in the form the encoder copies verbatim.
- * Pure functions; new bytes go to the caller's scratch, and results that are
- * a slice of the input point into it (no copy). Any thread.
+ * (enum field_type), validated and in the form the encoder copies verbatim,
+ * and the IP address check of the convert stage's `ip` type. Pure
+ * functions; new bytes go to the caller's scratch, and results that are a
+ * slice of the input point into it (no copy). Any thread.
  */
 #ifndef LOGSHIP_CONVERT_H
 #define LOGSHIP_CONVERT_H
@@ -15,9 +16,14 @@
 /* Bytes convert_format_double() may write, its terminating NUL included. */
 #define CONVERT_DOUBLE_MAX 32
 
+/* The longest address text convert_ip() accepts
+ * ("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255"): INET6_ADDRSTRLEN - 1. */
+#define CONVERT_IP_MAX 45
+
 /*
  * Parses a type name as written in config: "int" or "integer", "float" or
- * "double", "bool" or "boolean", "string". Returns 0 or -EINVAL.
+ * "double", "bool" or "boolean", "string". Returns 0 or -EINVAL. ("ip" is
+ * not a field type: the convert stage checks it with convert_ip().)
  */
 int convert_type_parse(const char *name, enum field_type *out);
 
@@ -52,5 +58,13 @@ int convert_value(struct span in, enum field_type to, struct scratch *sc,
  * logship never changes.
  */
 size_t convert_format_double(double d, char *dst);
+
+/*
+ * Checks that in is, byte for byte, an IPv4 dotted quad or an IPv6 address
+ * as inet_pton(3) reads them: no blanks, no leading zeros in IPv4 parts,
+ * no IPv6 zone suffix ("fe80::1%eth0"), no NUL. Returns 0 or -EINVAL; no
+ * allocation, and text longer than CONVERT_IP_MAX fails at once.
+ */
+int convert_ip(struct span in);
 
 #endif

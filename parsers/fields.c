@@ -23,7 +23,11 @@
  * false an existing field is left alone (STAGE_SKIPPED).
  *
  * convert leaves a value that does not convert as it is and fails the
- * stage (tag _logship_type_failure); the others are still converted.
+ * stage (tag _logship_type_failure); the others are still converted. The
+ * `ip` type is a check, not a field type: the text of an IPv4 or IPv6
+ * address stays a string, and any other value is removed (an ip-mapped
+ * field holding a host name would make Elasticsearch reject the whole
+ * document) and fails the stage.
  * Stages with nothing to act on return STAGE_SKIPPED.
  */
 #include "config.h"
@@ -37,6 +41,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Room for "fields.<name>" in messages (longer names are cut). */
 #define FIELDS_KEY_MAX 128
@@ -45,12 +50,15 @@ static const struct span fields_message = SPAN_LIT("message");
 static const struct span fields_type_failure =
     SPAN_LIT("_logship_type_failure");
 
-/* True when name is prefix itself or lies under it (prefix.x). */
-static bool
+/*
+ * True when name is prefix itself or lies under it (prefix.x). Inline
+ * compares: copy runs this on every field of every access-log line.
+ */
+static inline bool
 fields_under(struct span name, struct span prefix)
 {
     return name.len >= prefix.len &&
-           memcmp(name.ptr, prefix.ptr, prefix.len) == 0 &&
+           span_mem_eq(name.ptr, prefix.ptr, prefix.len) &&
            (name.len == prefix.len || name.ptr[prefix.len] == '.');
 }
 
@@ -299,6 +307,19 @@ static const struct opt fields_copy_options[] = {
     {0},
 };
 
+/* init's result: the names of conf->fields as spans, in order. */
+struct fields_move_pair {
+    struct span from; /* borrowed: conf */
+    struct span to;   /* borrowed: conf */
+};
+
+static void
+fields_move_fini(struct stage *st)
+{
+    free(st->state);
+    st->state = NULL;
+}
+
 static int
 fields_move_init(struct stage *st, struct errbuf *err)
 {
@@ -316,13 +337,21 @@ fields_move_init(struct stage *st, struct errbuf *err)
         if (fields_under(span_str(to), span_str(from)))
             return errbuf_set(err, "%s: '%s' lies inside '%s'", key, to, from);
     }
+    struct fields_move_pair *pairs = xcalloc(c->fields.count, sizeof(*pairs));
+    for (size_t i = 0; i < c->fields.count; i++)
+        pairs[i] = (struct fields_move_pair){span_str(c->fields.keys[i]),
+                                             span_str(c->fields.values[i])};
+    st->state = pairs;
     return 0;
 }
 
 /*
  * Sets to (and below) from the fields under from, the raw message counted
- * for "message"; with remove, from's subtree goes. Returns how many fields
- * were set (0: from is absent and nothing changed).
+ * for "message"; with remove, from's subtree goes. to is config memory,
+ * so a field that lands on to itself gets it as a static name (the
+ * encoder's shape cache then compares the pointer); names below it are
+ * built in the scratch. Returns how many fields were set (0: from is
+ * absent and nothing changed).
  */
 static size_t
 fields_move_tree(struct event *ev, struct scratch *sc, struct span from,
@@ -331,32 +360,45 @@ fields_move_tree(struct event *ev, struct scratch *sc, struct span from,
     bool raw = span_eq(from, fields_message) &&
                !(ev->flags & EVENT_NO_MESSAGE) &&
                event_get(ev, fields_message) == NULL;
-    size_t n = raw;
+    struct field *src = NULL;
+    size_t n = 0;
+    bool to_exists = false;
 
-    for (size_t i = 0; i < ev->nfields; i++)
-        n += fields_under(ev->fields[i].name, from);
+    /* Copy the sources out first: removing `to` may remove them too. */
+    if (raw) {
+        src = scratch_alloc(sc, (ev->nfields + 1) * sizeof(*src));
+        src[n++] = (struct field){to, ev->text, FIELD_STRING, true};
+    }
+    for (size_t i = 0; i < ev->nfields; i++) {
+        const struct field *fp = &ev->fields[i];
+        to_exists |= fields_under(fp->name, to);
+        if (!fields_under(fp->name, from))
+            continue;
+        struct field f = *fp;
+        if (src == NULL)
+            src = scratch_alloc(sc, (ev->nfields - i + 1) * sizeof(*src));
+        size_t rest = f.name.len - from.len;
+        struct span name = to;
+        if (rest > 0) {
+            char *p = scratch_alloc(sc, to.len + rest);
+            memcpy(p, to.ptr, to.len);
+            memcpy(p + to.len, f.name.ptr + from.len, rest);
+            name = (struct span){p, to.len + rest};
+        }
+        src[n++] = (struct field){name, f.value, f.type, rest == 0};
+    }
     if (n == 0)
         return 0;
-    /* Copy the sources out first: removing `to` may remove them too. */
-    struct field *src = scratch_alloc(sc, n * sizeof(*src));
-    size_t k = 0;
-    if (raw)
-        src[k++] = (struct field){to, ev->text, FIELD_STRING, false};
-    for (size_t i = 0; i < ev->nfields; i++) {
-        struct field f = ev->fields[i];
-        if (!fields_under(f.name, from))
-            continue;
-        size_t rest = f.name.len - from.len;
-        char *p = scratch_alloc(sc, to.len + rest);
-        memcpy(p, to.ptr, to.len);
-        memcpy(p + to.len, f.name.ptr + from.len, rest);
-        src[k++] = (struct field){{p, to.len + rest}, f.value, f.type, false};
-    }
-    event_remove(ev, to);
+    if (to_exists) /* the common case, a new name, skips a second scan */
+        event_remove(ev, to);
     if (remove)
         event_remove(ev, from);
-    for (k = 0; k < n; k++)
-        event_set(ev, src[k].name, src[k].value, src[k].type);
+    for (size_t k = 0; k < n; k++) {
+        if (src[k].static_name)
+            event_set_static(ev, src[k].name, src[k].value, src[k].type);
+        else
+            event_set(ev, src[k].name, src[k].value, src[k].type);
+    }
     return n;
 }
 
@@ -365,11 +407,11 @@ fields_move_apply(const struct stage *st, struct event *ev, struct scratch *sc,
                   bool remove)
 {
     const struct fields_move_conf *c = st->conf;
+    const struct fields_move_pair *pairs = st->state;
     size_t moved = 0;
 
     for (size_t i = 0; i < c->fields.count; i++)
-        moved += fields_move_tree(ev, sc, span_str(c->fields.keys[i]),
-                                  span_str(c->fields.values[i]), remove);
+        moved += fields_move_tree(ev, sc, pairs[i].from, pairs[i].to, remove);
     return moved > 0 ? STAGE_OK : STAGE_SKIPPED;
 }
 
@@ -397,6 +439,7 @@ const struct stage_type stage_rename = {
     .summary = "renames fields and their subfields",
     .init = fields_move_init,
     .apply = fields_rename_apply,
+    .fini = fields_move_fini,
 };
 
 /* The "copy" stage type (listed in parsers/stages.c). */
@@ -407,6 +450,7 @@ const struct stage_type stage_copy = {
     .summary = "copies fields and their subfields",
     .init = fields_move_init,
     .apply = fields_copy_apply,
+    .fini = fields_move_fini,
 };
 
 /* ---- remove ---- */
@@ -474,14 +518,28 @@ static const struct opt fields_convert_options[] = {
      .type = OPT_STRMAP,
      .flags = OPT_REQUIRED,
      .offset = offsetof(struct fields_convert_conf, fields),
-     .help = "field: int | float | bool | string; a value that does not "
-             "convert is left as it is and the stage fails"},
+     .help = "field: int | float | bool | string | ip; a value that does not "
+             "convert is left as it is and the stage fails. ip keeps an IPv4 "
+             "or IPv6 address as the string it is (inet_pton syntax: no "
+             "blanks, no %zone suffix); any other value (a host name, \"-\") "
+             "is removed instead, since Elasticsearch rejects a whole "
+             "document whose ip field is not an address, and the stage "
+             "fails"},
     {0},
 };
 
-/* init's result: the parsed types, in the order of conf->fields. */
+/* What one field converts to: a field type, or a checked IP address. */
+struct fields_convert_to {
+    struct span name;     /* borrowed: conf */
+    enum field_type type; /* FIELD_STRING for ip */
+    bool ip;
+    char *note; /* owned: --explain text when the field does not convert */
+};
+
+/* init's result: one target per field, in the order of conf->fields. */
 struct fields_convert_state {
-    enum field_type *types; /* owned array */
+    struct fields_convert_to *to; /* owned array */
+    size_t count;
 };
 
 static void
@@ -490,9 +548,38 @@ fields_convert_fini(struct stage *st)
     struct fields_convert_state *s = st->state;
     if (s == NULL)
         return;
-    free(s->types);
+    for (size_t i = 0; i < s->count; i++)
+        free(s->to[i].note);
+    free(s->to);
     free(s);
     st->state = NULL;
+}
+
+/* Parses the target of field name; 0 or -EINVAL. */
+static int
+fields_convert_parse(const char *name, const char *type,
+                     struct fields_convert_to *to, struct errbuf *err)
+{
+    if (strcmp(type, "ip") == 0) {
+        /* Removing "message" would remove the raw line itself. */
+        if (strcmp(name, "message") == 0)
+            return errbuf_set(err,
+                              "fields.message: a failed ip check removes the "
+                              "field; copy the message to a field and check "
+                              "that");
+        to->type = FIELD_STRING;
+        to->ip = true;
+        to->note = xasprintf("%s is not an IP address: removed", name);
+        return 0;
+    }
+    if (convert_type_parse(type, &to->type) < 0)
+        return errbuf_set(err,
+                          "fields.%s: unknown type '%s' (expected int, "
+                          "float, bool, string or ip)",
+                          name, type);
+    to->note = xasprintf("%s is not a valid %s: kept", name,
+                         convert_type_name(to->type));
+    return 0;
 }
 
 static int
@@ -504,17 +591,40 @@ fields_convert_init(struct stage *st, struct errbuf *err)
         return errbuf_set(err, "fields: no field given");
     struct fields_convert_state *s = xcalloc(1, sizeof(*s));
     st->state = s;
-    s->types = xcalloc(c->fields.count, sizeof(*s->types));
+    s->to = xcalloc(c->fields.count, sizeof(*s->to));
+    s->count = c->fields.count;
     for (size_t i = 0; i < c->fields.count; i++) {
-        if (convert_type_parse(c->fields.values[i], &s->types[i]) < 0) {
+        s->to[i].name = span_str(c->fields.keys[i]);
+        int rc = fields_convert_parse(c->fields.keys[i], c->fields.values[i],
+                                      &s->to[i], err);
+        if (rc < 0) {
             fields_convert_fini(st);
-            return errbuf_set(err,
-                              "fields.%s: unknown type '%s' (expected int, "
-                              "float, bool or string)",
-                              c->fields.keys[i], c->fields.values[i]);
+            return rc;
         }
     }
     return 0;
+}
+
+/*
+ * Converts (or checks) one present field; false when it did not convert,
+ * in which case an ip field is removed and any other is left as it is.
+ */
+static bool
+fields_convert_one(struct event *ev, struct span value, enum field_type type,
+                   const struct fields_convert_to *to, struct scratch *sc)
+{
+    if (to->ip) {
+        if (type == FIELD_STRING && convert_ip(value) == 0)
+            return true;
+        event_remove(ev, to->name);
+        return false;
+    }
+    if (type == to->type)
+        return true;
+    if (convert_value(value, to->type, sc, &value) < 0)
+        return false;
+    event_set_static(ev, to->name, value, to->type);
+    return true;
 }
 
 static enum stage_status
@@ -527,17 +637,16 @@ fields_convert_apply(const struct stage *st, void *worker, struct event *ev,
 
     (void)worker;
     for (size_t i = 0; i < c->fields.count; i++) {
-        struct span name = span_str(c->fields.keys[i]), value;
+        struct span value;
         enum field_type type;
-        if (!event_value(ev, name, &value, &type))
+        if (!event_value(ev, s->to[i].name, &value, &type))
             continue;
         found = true;
-        if (type == s->types[i])
-            continue;
-        if (convert_value(value, s->types[i], ctx->scratch, &value) < 0)
+        if (!fields_convert_one(ev, value, type, &s->to[i], ctx->scratch)) {
+            if (!failed)
+                ctx->note = s->to[i].note;
             failed = true;
-        else
-            event_set(ev, name, value, s->types[i]);
+        }
     }
     if (failed)
         return STAGE_NO_MATCH;
@@ -549,7 +658,8 @@ const struct stage_type stage_convert = {
     .name = "convert",
     .options = fields_convert_options,
     .conf_size = sizeof(struct fields_convert_conf),
-    .summary = "converts fields to int, float, bool or string",
+    .summary = "converts fields to int, float, bool or string, or checks IP "
+               "addresses",
     .failure_tag = "_logship_type_failure",
     .init = fields_convert_init,
     .apply = fields_convert_apply,

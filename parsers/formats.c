@@ -4,6 +4,11 @@
  * bound the same way when an input first names one. They produce ECS field
  * names so Kibana's views work; the grok patterns they use are in
  * conf/patterns/ (embedded in the binary). Times without a zone are UTC.
+ *
+ * The web formats capture the client as source.address (an address, a
+ * host name or nothing) and copy it to source.ip, mapped `ip`, only when
+ * it is an IP address: the convert stage removes any other value, and
+ * on_failure: ignore keeps that from tagging the event.
  */
 #include "config.h"
 
@@ -13,6 +18,11 @@ const char chain_builtin_yaml[] =
     "apache_combined:\n"
     "  - grok:\n"
     "      pattern: '%{HTTPD_COMBINEDLOG}'\n"
+    "  - copy:\n"
+    "      fields: {source.address: source.ip}\n"
+    "  - convert:\n"
+    "      fields: {source.ip: ip}\n"
+    "      on_failure: ignore\n"
     "  - time:\n"
     "      field: timestamp\n"
     "      formats: ['%d/%b/%Y:%H:%M:%S %z']\n"
@@ -20,6 +30,11 @@ const char chain_builtin_yaml[] =
     "apache_common:\n"
     "  - grok:\n"
     "      pattern: '%{HTTPD_COMMONLOG}'\n"
+    "  - copy:\n"
+    "      fields: {source.address: source.ip}\n"
+    "  - convert:\n"
+    "      fields: {source.ip: ip}\n"
+    "      on_failure: ignore\n"
     "  - time:\n"
     "      field: timestamp\n"
     "      formats: ['%d/%b/%Y:%H:%M:%S %z']\n"
@@ -27,6 +42,11 @@ const char chain_builtin_yaml[] =
     "nginx_access:\n"
     "  - grok:\n"
     "      pattern: '%{HTTPD_COMBINEDLOG}'\n"
+    "  - copy:\n"
+    "      fields: {source.address: source.ip}\n"
+    "  - convert:\n"
+    "      fields: {source.ip: ip}\n"
+    "      on_failure: ignore\n"
     "  - time:\n"
     "      field: timestamp\n"
     "      formats: ['%d/%b/%Y:%H:%M:%S %z']\n"
@@ -34,6 +54,11 @@ const char chain_builtin_yaml[] =
     "nginx_error:\n"
     "  - grok:\n"
     "      pattern: '%{NGINX_ERRORLOG}'\n"
+    "  - copy:\n"
+    "      fields: {source.address: source.ip}\n"
+    "  - convert:\n"
+    "      fields: {source.ip: ip}\n"
+    "      on_failure: ignore\n"
     "  - time:\n"
     "      field: timestamp\n"
     "      formats: ['%Y/%m/%d %H:%M:%S']\n"
@@ -41,6 +66,11 @@ const char chain_builtin_yaml[] =
     "apache_error:\n"
     "  - grok:\n"
     "      pattern: '%{HTTPD_ERRORLOG}'\n"
+    "  - copy:\n"
+    "      fields: {source.address: source.ip}\n"
+    "  - convert:\n"
+    "      fields: {source.ip: ip}\n"
+    "      on_failure: ignore\n"
     "  - time:\n"
     "      field: timestamp\n"
     "      formats: ['%a %b %d %H:%M:%S.%f %Y', '%a %b %d %H:%M:%S %Y']\n"

@@ -98,7 +98,8 @@ void chain_worker_fini(struct chain_worker *cw);
 /*
  * Applies every stage in order to ev. trace, if not NULL, receives one
  * entry per stage. Counts nothing: the caller counts results.
- * *failed is set when any stage did not match.
+ * *failed is set when a stage did not match, unless its on_failure is
+ * ignore.
  */
 enum chain_result chain_apply(struct chain_worker *cw, struct event *ev,
                               struct scratch *sc, struct chain_trace *trace,

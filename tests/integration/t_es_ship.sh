@@ -2,8 +2,8 @@
 # Issue 6, end-to-end 1: `logship setup`, then `logship run` tails 100k
 # generated Apache combined lines (parser apache_combined) into daily
 # indices. Exactly 100k documents; each status code's count, the time
-# window and each day's index match the generator; the indices' mappings
-# have the template's types.
+# window, the clients' address ranges (source.ip) and each day's index
+# match the generator; the indices' mappings have the template's types.
 # shellcheck source-path=SCRIPTDIR source=es_lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/es_lib.sh"
 
@@ -60,6 +60,15 @@ assert_eq 0 "$(es_count "$idx-*" "{\"bool\":{\"should\":[{\"range\":{\"@timestam
 # line SEQ has bytes = SEQ: a numeric range finds exactly its lines
 assert_eq 1000 "$(es_count "$idx-*" '{"range":{"http.response.body.bytes":{"gt":5000,"lte":6000}}}')" \
 	"range on http.response.body.bytes"
+
+# ---- source.ip is indexed as an ip: CIDR term queries (line SEQ's client
+# is 10.(SEQ>>16 & 255).(SEQ>>8 & 255).(SEQ & 255); a keyword field would
+# match none of them)
+assert_eq "$N" "$(es_count "$idx-*" '{"term":{"source.ip":"10.0.0.0/8"}}')" \
+	"term source.ip: 10.0.0.0/8"
+assert_eq $((N >= 65536 ? N - 65535 : 0)) \
+	"$(es_count "$idx-*" '{"term":{"source.ip":"10.1.0.0/16"}}')" \
+	"term source.ip: 10.1.0.0/16 (lines 65536 and up)"
 
 # ---- one index per UTC day of the event's time, with that day's lines
 python3 -c 'import json,sys; [print(k, v) for k, v in sorted(json.load(open(sys.argv[1]))["days"].items())]' \

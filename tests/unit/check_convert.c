@@ -1,13 +1,16 @@
 /*
  * Unit tests for convert.c: tables of good and bad input for each target
  * type with the exact output text, the zero-copy promise for text that is
- * already canonical, shortest round-trip formatting of doubles, and the
- * type names accepted in config.
+ * already canonical, shortest round-trip formatting of doubles, the
+ * type names accepted in config, and the IP address check (a table, plus
+ * generated text compared with inet_pton itself, which the IPv4 fast
+ * path must agree with byte for byte).
  */
 #include "config.h"
 
 #include "convert.h"
 
+#include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
 #include <math.h>
@@ -288,6 +291,170 @@ START_TEST(type_names_parse)
 }
 END_TEST
 
+struct ip_case {
+    const char *in;
+    size_t len; /* 0: strlen(in) */
+    bool ok;
+};
+
+static const struct ip_case ip_cases[] = {
+    /* IPv4 */
+    {"0.0.0.0", 0, true},
+    {"255.255.255.255", 0, true},
+    {"192.0.2.1", 0, true},
+    {"10.0.0.1", 0, true},
+    {"1.2.3.4", 0, true},
+    {"100.20.3.0", 0, true},
+    {"256.1.1.1", 0, false},
+    {"1.2.3.256", 0, false},
+    {"1.2.3.999", 0, false},
+    {"1.2.3", 0, false},
+    {"1.2.3.4.5", 0, false},
+    {"01.2.3.4", 0, false},
+    {"1.2.3.00", 0, false},
+    {"1234.1.1.1", 0, false},
+    {"4294967297.1.1.1", 0, false}, /* 2^32 + 1: no wrap-around to 1 */
+    {"1.2.3.4.", 0, false},
+    {".1.2.3.4", 0, false},
+    {"1..2.3", 0, false},
+    {"+1.2.3.4", 0, false},
+    {"1.2.3.-4", 0, false},
+    {"0x7f.0.0.1", 0, false},
+    {" 1.2.3.4", 0, false},
+    {"1.2.3.4 ", 0, false},
+    {"1.2.3.4:80", 0, false},
+    /* IPv6 */
+    {"::1", 0, true},
+    {"::", 0, true},
+    {"2001:db8::1", 0, true},
+    {"2001:DB8:0:0:0:0:0:1", 0, true},
+    {"2001:0db8:0000:0000:0000:0000:0000:0001", 0, true},
+    {"::ffff:192.0.2.1", 0, true},
+    {"fe80::1", 0, true},
+    {"1:2:3:4:5:6:7:8", 0, true},
+    {"ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255", 0, true}, /* longest */
+    {"fe80::1%eth0", 0, false}, /* zone suffixes are refused */
+    {"[::1]", 0, false},
+    {":::", 0, false},
+    {"1:2:3:4:5:6:7:8:9", 0, false},
+    {"12345::1", 0, false},
+    {"::ffff:01.2.3.4", 0, false},
+    {"::ffff:1.2.3", 0, false},
+    {"2001:db8::g", 0, false},
+    {" ::1", 0, false},
+    /* neither */
+    {"-", 0, false},
+    {"", 0, false},
+    {"localhost", 0, false},
+    {"example.com", 0, false},
+    {"crawler-66-249-66-1.googlebot.com", 0, false},
+    {"unix:", 0, false},
+    {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 0, false},
+    {"1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:1:", 0, false},
+    {"0000:0000:0000:0000:0000:0000:255.255.255.255:", 0, false},
+    /* embedded NUL: inet_pton would stop there and accept the prefix */
+    {"1.2.3.4\0", 8, false},
+    {"::1\0x", 5, false},
+    {"\0", 1, false},
+    /* only the span is read */
+    {"1.2.3.45", 7, true},
+    {"::1z", 3, true},
+    {"1.2.3.4", 5, false},
+};
+
+START_TEST(ip_addresses_check)
+{
+    const struct ip_case *c = &ip_cases[_i];
+    size_t len = c->len ? c->len : strlen(c->in);
+
+    ck_assert_msg(convert_ip((struct span){c->in, len}) ==
+                      (c->ok ? 0 : -EINVAL),
+                  "'%.*s' (%zu bytes): want %s", (int)len, c->in, len,
+                  c->ok ? "ok" : "-EINVAL");
+}
+END_TEST
+
+/* What inet_pton says of len bytes of text (which hold no NUL). */
+static bool
+inet_pton_accepts(const char *text, size_t len)
+{
+    char copy[64];
+    unsigned char addr[sizeof(struct in6_addr)];
+
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    return inet_pton(AF_INET, copy, addr) == 1 ||
+           inet_pton(AF_INET6, copy, addr) == 1;
+}
+
+/* xorshift64: the same sequence on every run. */
+static uint64_t
+ip_random(uint64_t *state)
+{
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    return *state;
+}
+
+/*
+ * Text near the shape of an address: groups of zero to four characters,
+ * mostly digits, joined by '.' (often four groups: IPv4-like) or mostly by
+ * ':' (up to nine groups: IPv6-like), at most 44 bytes. Returns its length.
+ */
+static size_t
+ip_generate(uint64_t *state, char *out)
+{
+    static const char chars[] = "0000111222555569af.:% x";
+    bool v6 = ip_random(state) % 2 == 0;
+    size_t len = 0, groups;
+
+    if (v6)
+        groups = 1 + ip_random(state) % 9;
+    else
+        groups = ip_random(state) % 2 == 0 ? 4 : 1 + ip_random(state) % 6;
+    for (size_t g = 0; g < groups; g++) {
+        if (g > 0)
+            out[len++] = v6 && ip_random(state) % 8 != 0 ? ':' : '.';
+        /* IPv4-like groups are rarely empty */
+        size_t n = v6 || ip_random(state) % 8 == 0 ? ip_random(state) % 5
+                                                   : 1 + ip_random(state) % 4;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t r = ip_random(state);
+            out[len++] = r % 8 != 0 ? (char)('0' + r / 8 % 10)
+                                    : chars[r / 8 % (sizeof(chars) - 1)];
+        }
+    }
+    return len;
+}
+
+/* The hand-written IPv4 path and the IPv6 pre-checks agree with inet_pton. */
+START_TEST(ip_check_agrees_with_inet_pton)
+{
+    uint64_t state = 0x9e3779b97f4a7c15u;
+    size_t v4 = 0, v6 = 0, rounds = 300000;
+
+    for (size_t i = 0; i < rounds; i++) {
+        char text[64];
+        size_t len = ip_generate(&state, text);
+        bool want = inet_pton_accepts(text, len);
+        /* No ck_assert per round: each one reports to the parent. */
+        if ((convert_ip((struct span){text, len}) == 0) != want)
+            ck_abort_msg("'%.*s': inet_pton says %s", (int)len, text,
+                         want ? "valid" : "invalid");
+        if (want && memchr(text, ':', len) != NULL)
+            v6++;
+        else if (want)
+            v4++;
+    }
+    /* The generator reaches both kinds and both answers, or the
+     * comparison proves little. */
+    ck_assert_uint_gt(v4, rounds / 100);
+    ck_assert_uint_gt(v6, rounds / 100);
+    ck_assert_uint_lt(v4 + v6, rounds / 2);
+}
+END_TEST
+
 static Suite *
 convert_suite(void)
 {
@@ -301,6 +468,9 @@ convert_suite(void)
     tcase_add_test(tc, doubles_format_shortest_round_trip);
     tcase_add_test(tc, non_finite_doubles_are_refused);
     tcase_add_test(tc, type_names_parse);
+    tcase_add_loop_test(tc, ip_addresses_check, 0,
+                        sizeof(ip_cases) / sizeof(ip_cases[0]));
+    tcase_add_test(tc, ip_check_agrees_with_inet_pton);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -291,6 +291,48 @@ static const struct field_case field_cases[] = {
      {{"http.status", "404", 0}},
      STAGE_OK,
      "{\"http\":{\"status\":404},\"message\":\"l\"}"},
+    /* convert: ip keeps an address as written and removes anything else */
+    {&stage_convert,
+     "fields: {source.ip: ip}",
+     {{"source.ip", "192.0.2.1", 0}},
+     STAGE_OK,
+     "{\"message\":\"l\",\"source\":{\"ip\":\"192.0.2.1\"}}"},
+    {&stage_convert,
+     "fields: {source.ip: ip}",
+     {{"source.ip", "2001:DB8:0:0::1", 0}},
+     STAGE_OK,
+     "{\"message\":\"l\",\"source\":{\"ip\":\"2001:DB8:0:0::1\"}}"},
+    {&stage_convert,
+     "fields: {source.ip: ip}",
+     {{"source.address", "crawler.example.net", 0},
+      {"source.ip", "crawler.example.net", 0}},
+     STAGE_NO_MATCH,
+     "{\"message\":\"l\",\"source\":{\"address\":\"crawler.example.net\"}}"},
+    {&stage_convert,
+     "fields: {source.ip: ip}",
+     {{"source.ip", "-", 0}},
+     STAGE_NO_MATCH,
+     "{\"message\":\"l\"}"},
+    {&stage_convert,
+     "fields: {source.ip: ip}",
+     {{"source.ip", "10.0.0.1", 0}, {"source.ip", "fe80::1%eth0", 0}},
+     STAGE_NO_MATCH,
+     "{\"message\":\"l\"}"},
+    {&stage_convert,
+     "fields: {n: ip}",
+     {{"n", "3232235777", FIELD_INT}},
+     STAGE_NO_MATCH,
+     "{\"message\":\"l\"}"},
+    {&stage_convert,
+     "fields: {a: ip, b: ip, n: int}",
+     {{"a", "localhost", 0}, {"b", "::1", 0}, {"n", "7", 0}},
+     STAGE_NO_MATCH,
+     "{\"b\":\"::1\",\"message\":\"l\",\"n\":7}"},
+    {&stage_convert,
+     "fields: {source.ip: ip}",
+     {{"source.address", "1.2.3.4", 0}},
+     STAGE_SKIPPED,
+     "{\"message\":\"l\",\"source\":{\"address\":\"1.2.3.4\"}}"},
 };
 
 /* Starts the event "l" with the case's fields set. */
@@ -397,6 +439,35 @@ START_TEST(rename_keeps_types_and_values)
 }
 END_TEST
 
+/*
+ * A copied field that lands on the configured name gets that name as a
+ * static one (config memory: the encoder may compare the pointer); a
+ * subfield's name is built in the scratch and must never be static.
+ */
+START_TEST(copy_marks_only_config_names_static)
+{
+    struct stagetest h;
+
+    stagetest_open_ok(&h, &stage_copy, "fields: {a: b}");
+    for (int round = 0; round < 2; round++) {
+        stagetest_begin(&h, "l", 1);
+        event_set(&h.ev, SPAN_LIT("a"), SPAN_LIT("1"), FIELD_STRING);
+        event_set(&h.ev, SPAN_LIT("a.x"), SPAN_LIT("2"), FIELD_INT);
+        ck_assert_int_eq(stagetest_run(&h), STAGE_OK);
+        const struct field *b = event_get(&h.ev, SPAN_LIT("b"));
+        const struct field *bx = event_get(&h.ev, SPAN_LIT("b.x"));
+        ck_assert_ptr_nonnull(b);
+        ck_assert_ptr_nonnull(bx);
+        ck_assert(b->static_name);
+        ck_assert(!bx->static_name);
+        ck_assert_str_eq(stagetest_doc(&h),
+                         "{\"a\":{\"value\":\"1\",\"x\":2},\"b\":{\"value\":"
+                         "\"1\",\"x\":2},\"message\":\"l\"}");
+    }
+    stagetest_close(&h);
+}
+END_TEST
+
 START_TEST(convert_failure_leaves_the_field)
 {
     struct stagetest h;
@@ -409,6 +480,50 @@ START_TEST(convert_failure_leaves_the_field)
     ck_assert_uint_eq(h.ev.nfields, 1);
     ck_assert_uint_eq(h.ev.ntags, 0); /* the chain tags, not the stage */
     ck_assert_str_eq(stage_convert.failure_tag, "_logship_type_failure");
+    stagetest_close(&h);
+}
+END_TEST
+
+/* An address stays the very bytes it was, as a string. */
+START_TEST(convert_ip_keeps_the_value)
+{
+    static const char addr[] = "::ffff:192.0.2.1";
+    struct stagetest h;
+
+    stagetest_open_ok(&h, &stage_convert, "fields: {source.ip: ip}");
+    stagetest_begin(&h, "l", 1);
+    event_set(&h.ev, SPAN_LIT("source.ip"), span_str(addr), FIELD_STRING);
+    ck_assert_int_eq(stagetest_run(&h), STAGE_OK);
+    ck_assert_uint_eq(h.ev.nfields, 1);
+    ck_assert_ptr_eq(event_get(&h.ev, SPAN_LIT("source.ip"))->value.ptr, addr);
+    stagetest_field(&h, "source.ip", addr, FIELD_STRING);
+    ck_assert_ptr_null(h.ctx.note);
+    stagetest_close(&h);
+}
+END_TEST
+
+/* A value that is not an address is removed, the stage fails (the chain
+ * tags) and --explain says why. */
+START_TEST(convert_ip_failure_removes_the_field)
+{
+    struct stagetest h;
+
+    stagetest_open_ok(&h, &stage_convert, "fields: {source.ip: ip, n: int}");
+    stagetest_begin(&h, "l", 1);
+    event_set(&h.ev, SPAN_LIT("source.ip"), SPAN_LIT("www.example.com"),
+              FIELD_STRING);
+    event_set(&h.ev, SPAN_LIT("n"), SPAN_LIT("x"), FIELD_STRING);
+    ck_assert_int_eq(stagetest_run(&h), STAGE_NO_MATCH);
+    ck_assert_ptr_null(event_get(&h.ev, SPAN_LIT("source.ip")));
+    stagetest_field(&h, "n", "x", FIELD_STRING);
+    ck_assert_uint_eq(h.ev.nfields, 1);
+    ck_assert_uint_eq(h.ev.ntags, 0);
+    ck_assert_str_eq(h.ctx.note, "source.ip is not an IP address: removed");
+
+    stagetest_begin(&h, "l", 1);
+    event_set(&h.ev, SPAN_LIT("n"), SPAN_LIT("x"), FIELD_STRING);
+    ck_assert_int_eq(stagetest_run(&h), STAGE_NO_MATCH);
+    ck_assert_str_eq(h.ctx.note, "n is not a valid int: kept");
     stagetest_close(&h);
 }
 END_TEST
@@ -445,7 +560,13 @@ static const struct {
     {&stage_remove, "fields: []", "fields: no field given"},
     {&stage_remove, "fields: ['']", "fields: a field name must not be empty"},
     {&stage_convert, "fields: {a: int, b: number}",
-     "fields.b: unknown type 'number' (expected int, float, bool or string)"},
+     "fields.b: unknown type 'number' (expected int, float, bool, string or "
+     "ip)"},
+    {&stage_convert, "fields: {message: ip}",
+     "fields.message: a failed ip check removes the field; copy the message "
+     "to a field and check that"},
+    {&stage_convert, "fields: {a: IP}",
+     "fields.a: unknown type 'IP' (expected int, float, bool, string or ip)"},
     {&stage_convert, "fields: {}", "fields: no field given"},
     {&stage_drop, "pattern: 'a(b'",
      "pattern: missing closing parenthesis at offset 3"},
@@ -587,7 +708,10 @@ stage_fields_suite(void)
     tcase_add_test(tc, set_single_reference_is_not_copied);
     tcase_add_test(tc, removed_message_is_absent_until_set);
     tcase_add_test(tc, rename_keeps_types_and_values);
+    tcase_add_test(tc, copy_marks_only_config_names_static);
     tcase_add_test(tc, convert_failure_leaves_the_field);
+    tcase_add_test(tc, convert_ip_keeps_the_value);
+    tcase_add_test(tc, convert_ip_failure_removes_the_field);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("config");

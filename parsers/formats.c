@@ -6,9 +6,8 @@
  * conf/patterns/ (embedded in the binary). Times without a zone are UTC.
  *
  * The web formats capture the client as source.address (an address, a
- * host name or nothing) and copy it to source.ip, mapped `ip`, only when
- * it is an IP address: the convert stage removes any other value, and
- * on_failure: ignore keeps that from tagging the event.
+ * host name or nothing) and, through grok's ip_fields, also as source.ip
+ * (mapped `ip`) when it is an IP address: a host name is not a failure.
  */
 #include "config.h"
 
@@ -18,11 +17,7 @@ const char chain_builtin_yaml[] =
     "apache_combined:\n"
     "  - grok:\n"
     "      pattern: '%{HTTPD_COMBINEDLOG}'\n"
-    "  - copy:\n"
-    "      fields: {source.address: source.ip}\n"
-    "  - convert:\n"
-    "      fields: {source.ip: ip}\n"
-    "      on_failure: ignore\n"
+    "      ip_fields: {source.address: source.ip}\n"
     "  - time:\n"
     "      field: timestamp\n"
     "      formats: ['%d/%b/%Y:%H:%M:%S %z']\n"
@@ -30,11 +25,7 @@ const char chain_builtin_yaml[] =
     "apache_common:\n"
     "  - grok:\n"
     "      pattern: '%{HTTPD_COMMONLOG}'\n"
-    "  - copy:\n"
-    "      fields: {source.address: source.ip}\n"
-    "  - convert:\n"
-    "      fields: {source.ip: ip}\n"
-    "      on_failure: ignore\n"
+    "      ip_fields: {source.address: source.ip}\n"
     "  - time:\n"
     "      field: timestamp\n"
     "      formats: ['%d/%b/%Y:%H:%M:%S %z']\n"
@@ -42,11 +33,7 @@ const char chain_builtin_yaml[] =
     "nginx_access:\n"
     "  - grok:\n"
     "      pattern: '%{HTTPD_COMBINEDLOG}'\n"
-    "  - copy:\n"
-    "      fields: {source.address: source.ip}\n"
-    "  - convert:\n"
-    "      fields: {source.ip: ip}\n"
-    "      on_failure: ignore\n"
+    "      ip_fields: {source.address: source.ip}\n"
     "  - time:\n"
     "      field: timestamp\n"
     "      formats: ['%d/%b/%Y:%H:%M:%S %z']\n"
@@ -54,11 +41,7 @@ const char chain_builtin_yaml[] =
     "nginx_error:\n"
     "  - grok:\n"
     "      pattern: '%{NGINX_ERRORLOG}'\n"
-    "  - copy:\n"
-    "      fields: {source.address: source.ip}\n"
-    "  - convert:\n"
-    "      fields: {source.ip: ip}\n"
-    "      on_failure: ignore\n"
+    "      ip_fields: {source.address: source.ip}\n"
     "  - time:\n"
     "      field: timestamp\n"
     "      formats: ['%Y/%m/%d %H:%M:%S']\n"
@@ -66,11 +49,7 @@ const char chain_builtin_yaml[] =
     "apache_error:\n"
     "  - grok:\n"
     "      pattern: '%{HTTPD_ERRORLOG}'\n"
-    "  - copy:\n"
-    "      fields: {source.address: source.ip}\n"
-    "  - convert:\n"
-    "      fields: {source.ip: ip}\n"
-    "      on_failure: ignore\n"
+    "      ip_fields: {source.address: source.ip}\n"
     "  - time:\n"
     "      field: timestamp\n"
     "      formats: ['%a %b %d %H:%M:%S.%f %Y', '%a %b %d %H:%M:%S %Y']\n"

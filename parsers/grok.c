@@ -27,6 +27,7 @@ struct grok_conf {
     struct strlist patterns;
     struct strmap pattern_definitions;
     struct strlist patterns_dir;
+    struct strmap ip_fields;
 };
 
 static const struct opt grok_options[] = {
@@ -55,6 +56,13 @@ static const struct opt grok_options[] = {
      .offset = offsetof(struct grok_conf, patterns_dir),
      .help = "directories of pattern files (NAME regex per line), loaded "
              "in order after the built-in patterns; files in name order"},
+    {.name = "ip_fields",
+     .type = OPT_STRMAP,
+     .offset = offsetof(struct grok_conf, ip_fields),
+     .help = "captured field → field: when the captured value is an IPv4 "
+             "or IPv6 address it is also set in the second field (e.g. "
+             "{source.address: source.ip}, which logship setup maps as "
+             "ip); a host name or anything else sets only the first"},
     {.name = NULL},
 };
 
@@ -133,6 +141,20 @@ grok_init(struct stage *st, struct errbuf *err)
         rc = pcre_util_stage_build(st, conf->field, conf->pattern,
                                    &conf->patterns, grok_compile, lib, err);
     patterns_destroy(lib);
+    for (size_t i = 0; rc == 0 && i < conf->ip_fields.count; i++) {
+        const char *from = conf->ip_fields.keys[i];
+        const char *to = conf->ip_fields.values[i];
+        if (to[0] == '\0' || strcmp(to, from) == 0)
+            rc = errbuf_set(err, "ip_fields.%s: give another field to set",
+                            from);
+        else if (pcre_util_add_ip_copy(st->state, from, to) == 0)
+            rc = errbuf_set(err, "ip_fields.%s: no pattern captures %s", from,
+                            from);
+        if (rc < 0) {
+            pcre_util_stage_fini(st);
+            return rc;
+        }
+    }
     return rc;
 }
 

@@ -142,6 +142,26 @@ pcre_util_add_capture(struct pcre_util_set *set, size_t pattern, uint32_t group,
     };
 }
 
+size_t
+pcre_util_add_ip_copy(struct pcre_util_set *set, const char *from,
+                      const char *to)
+{
+    struct span from_name = span_str(from), to_name = {NULL, 0};
+    size_t n = 0;
+    for (size_t i = 0; i < set->count; i++) {
+        struct pcre_util_pattern *p = &set->patterns[i];
+        for (size_t k = 0; k < p->ncaptures; k++) {
+            if (!span_eq(p->captures[k].name, from_name))
+                continue;
+            if (to_name.len == 0)
+                to_name = pcre_util_name(set, to, strlen(to));
+            p->captures[k].ip_to = to_name;
+            n++;
+        }
+    }
+    return n;
+}
+
 struct pcre_util_worker *
 pcre_util_worker_create(const struct pcre_util_set *set)
 {
@@ -188,6 +208,10 @@ pcre_util_set_fields(const struct pcre_util_pattern *p, const PCRE2_SIZE *ov,
             (void)event_add_tag(ev, SPAN_LIT(PCRE_UTIL_TYPE_FAILURE_TAG));
         }
         event_set_static(ev, c->name, v, type); /* the set owns the name */
+        /* A pointer copy and an address check: cheaper by far than a copy
+         * and a convert stage scanning the fields. */
+        if (c->ip_to.len != 0 && type == FIELD_STRING && convert_ip(v) == 0)
+            event_set_static(ev, c->ip_to, v, FIELD_STRING);
     }
 }
 

@@ -32,6 +32,9 @@ struct pcre_util_capture {
     uint32_t group;       /* capture group number */
     struct span name;     /* borrowed: one of the set's names */
     enum field_type type; /* FIELD_STRING, FIELD_INT, FIELD_FLOAT, FIELD_BOOL */
+    /* borrowed, one of the set's names; len 0: none. A string value that
+     * is an IP address is also set here (grok's ip_fields). */
+    struct span ip_to;
 };
 
 /* A compiled form of a pattern. */
@@ -91,6 +94,14 @@ int pcre_util_compile(struct pcre_util_set *set, const char *regex, size_t len,
 /* Returns a copy of name kept by set (stable until pcre_util_fini). */
 struct span pcre_util_name(struct pcre_util_set *set, const char *name,
                            size_t len);
+
+/*
+ * Makes every capture of field `from` also set field `to` (copied into
+ * set) when its value is an IPv4 or IPv6 address. Returns how many
+ * captures, over all patterns, set `from` (0: the caller reports it).
+ */
+size_t pcre_util_add_ip_copy(struct pcre_util_set *set, const char *from,
+                             const char *to);
 
 /* Maps capture group to field name (copied into set) with type. */
 void pcre_util_add_capture(struct pcre_util_set *set, size_t pattern,

@@ -116,6 +116,30 @@ START_TEST(first_match_wins)
 }
 END_TEST
 
+/* ip_fields: an address is also set in the second field; nothing else. */
+START_TEST(ip_fields_copy_addresses_only)
+{
+    struct stagetest h;
+    stagetest_open_ok(&h, &stage_grok,
+                      "patterns: ['^%{NOTSPACE:source.address} a$', "
+                      "'^%{NOTSPACE:source.address}:%{INT:n:int}$']\n"
+                      "ip_fields: {source.address: source.ip}\n");
+    stagetest_match(&h, "192.0.2.7 a",
+                    "source.address=192.0.2.7\nsource.ip=192.0.2.7\n");
+    stagetest_match(&h, "2001:db8::1 a",
+                    "source.address=2001:db8::1\nsource.ip=2001:db8::1\n");
+    stagetest_match(&h, "www.example.org a",
+                    "source.address=www.example.org\n");
+    stagetest_match(&h, "256.1.1.1 a", "source.address=256.1.1.1\n");
+    stagetest_match(&h, "- a", "");
+    /* every pattern's capture of the field takes part */
+    stagetest_match(
+        &h, "10.1.2.3:80",
+        "source.address=10.1.2.3\nsource.ip=10.1.2.3\nn=80 (int)\n");
+    stagetest_close(&h);
+}
+END_TEST
+
 START_TEST(init_errors)
 {
     stagetest_init_fails(&stage_grok, "field: message\n",
@@ -156,6 +180,10 @@ START_TEST(init_errors)
         "patterns_dir: ['" TEST_DATADIR "/patterns/undefined']\n",
         TEST_DATADIR "/patterns/undefined/bad.grok:4: pattern BAD "
                      "refers to undefined pattern MISSING");
+    stagetest_init_fails(&stage_grok, "pattern: '%{IP:a}'\nip_fields: {b: c}\n",
+                         "ip_fields.b: no pattern captures b");
+    stagetest_init_fails(&stage_grok, "pattern: '%{IP:a}'\nip_fields: {a: a}\n",
+                         "ip_fields.a: give another field to set");
 }
 END_TEST
 
@@ -624,6 +652,7 @@ check_grok_suite(void)
     tcase_add_test(tc, pattern_definitions_add_and_override);
     tcase_add_test(tc, patterns_dir_loads_files_and_definitions_win);
     tcase_add_test(tc, first_match_wins);
+    tcase_add_test(tc, ip_fields_copy_addresses_only);
     tcase_add_test(tc, init_errors);
     suite_add_tcase(s, tc);
 

@@ -10,6 +10,7 @@
 
 #include "chunk.h"
 #include "event.h"
+#include "evlist.h"
 #include "harvester.h"
 #include "testutil.h"
 #include "xalloc.h"
@@ -23,70 +24,11 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Fails the test without the cost of a passing ck_assert in hot loops. */
-#define EXPECT(cond, ...)                                                      \
-    do {                                                                       \
-        if (!(cond))                                                           \
-            ck_abort_msg(__VA_ARGS__);                                         \
-    } while (0)
-
 #define MIB (1024 * 1024)
 
 /* Read sizes for the loop tests: tiny, around the line limit, and large. */
 static const size_t read_sizes[] = {1, 2, 3, 7, 13, 63, 64, 65, 100, 4096};
 #define NREAD_SIZES (sizeof(read_sizes) / sizeof(read_sizes[0]))
-
-struct ev {
-    uint64_t offset;
-    unsigned flags;
-    size_t len;
-    char *text; /* owned */
-};
-
-struct evlist {
-    struct ev *v; /* owned */
-    size_t n;
-    size_t cap;
-};
-
-static void
-evlist_add(struct evlist *l, uint64_t offset, const char *text, size_t len,
-           unsigned flags)
-{
-    if (l->n == l->cap) {
-        l->cap = l->cap ? 2 * l->cap : 64;
-        l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
-    }
-    struct ev *e = &l->v[l->n++];
-    e->offset = offset;
-    e->flags = flags;
-    e->len = len;
-    e->text = xmalloc(len + 1);
-    memcpy(e->text, text, len);
-    e->text[len] = '\0';
-}
-
-static void
-evlist_fini(struct evlist *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i].text);
-    free(l->v);
-    *l = (struct evlist){0};
-}
-
-/* Copies c's events into l, checking they lie inside c's data. */
-static void
-evlist_add_chunk(struct evlist *l, const struct chunk *c)
-{
-    for (size_t i = 0; i < c->nevents; i++) {
-        const struct chunk_event *e = &c->events[i];
-        EXPECT((size_t)e->start + e->len <= c->data.len,
-               "event %zu [%u, +%u) outside chunk data of %zu bytes", i,
-               e->start, e->len, c->data.len);
-        evlist_add(l, e->offset, c->data.data + e->start, e->len, e->flags);
-    }
-}
 
 /*
  * The reference model: every line ends at \n (or at the end of data when

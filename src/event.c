@@ -93,7 +93,10 @@ event_value(const struct event *ev, struct span name, struct span *out,
 static bool
 event_under(struct span field, struct span name)
 {
-    if (field.len < name.len || !span_mem_eq(field.ptr, name.ptr, name.len))
+    /* Length, then first byte: most fields differ there, cheaply. */
+    if (field.len < name.len ||
+        (name.len != 0 && field.ptr[0] != name.ptr[0]) ||
+        !span_mem_eq(field.ptr, name.ptr, name.len))
         return false;
     return field.len == name.len || field.ptr[name.len] == '.';
 }

@@ -24,11 +24,6 @@
 
 #include <string.h>
 
-/* Host names up to this long are hashed from one stack buffer. */
-#define DOCID_HOST_INLINE_LEN 256
-/* dev, ino, fingerprint, fingerprint_len, generation, offset */
-#define DOCID_FIXED_LEN (8 + 8 + 8 + 4 + 4 + 8)
-
 /* The docid key: 16 ASCII bytes. Changing it changes every id. */
 static const uint8_t docid_key[16] = {
     'l', 'o', 'g', 's', 'h', 'i', 'p', '-',
@@ -165,37 +160,6 @@ docid_encode(const uint8_t h[16], char out[DOCID_LEN + 1])
 }
 
 void
-docid_make(const char *host, size_t host_len, const struct fileid *id,
-           uint64_t offset, char out[DOCID_LEN + 1])
-{
-    /* host_len | host | dev | ino | fingerprint | fp_len | gen | offset */
-    uint8_t msg[8 + DOCID_HOST_INLINE_LEN + DOCID_FIXED_LEN];
-    uint8_t *rest = msg + 8;
-    struct docid_sip s;
-    uint8_t h[16];
-
-    docid_store_le64(msg, (uint64_t)host_len);
-    docid_sip_init(&s, docid_key);
-    if (host_len <= DOCID_HOST_INLINE_LEN) { /* one contiguous update */
-        memcpy(msg + 8, host, host_len);
-        rest += host_len;
-    } else {
-        docid_sip_update(&s, msg, 8);
-        docid_sip_update(&s, host, host_len);
-        rest = msg;
-    }
-    docid_store_le64(rest, id->dev);
-    docid_store_le64(rest + 8, id->ino);
-    docid_store_le64(rest + 16, id->fingerprint);
-    docid_store_le64(rest + 24, (uint64_t)id->fingerprint_len |
-                                    (uint64_t)id->generation << 32);
-    docid_store_le64(rest + 32, offset);
-    docid_sip_update(&s, msg, (size_t)(rest + DOCID_FIXED_LEN - msg));
-    docid_sip_final(&s, h);
-    docid_encode(h, out);
-}
-
-void
 docid_prefix_init(struct docid_prefix *p, const char *host, size_t host_len,
                   const struct fileid *id)
 {
@@ -234,4 +198,14 @@ docid_prefix_make(const struct docid_prefix *p, uint64_t offset,
     s.total += 8;
     docid_sip_final(&s, h);
     docid_encode(h, out);
+}
+
+void
+docid_make(const char *host, size_t host_len, const struct fileid *id,
+           uint64_t offset, char out[DOCID_LEN + 1])
+{
+    /* host_len | host | dev | ino | fingerprint | fp_len | gen | offset */
+    struct docid_prefix p;
+    docid_prefix_init(&p, host, host_len, id);
+    docid_prefix_make(&p, offset, out);
 }

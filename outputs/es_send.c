@@ -281,7 +281,10 @@ es_send_pick_host(struct es_send *s, int64_t now, int64_t *wake_ms)
     return SIZE_MAX;
 }
 
-/* Puts a host aside after a failure, for a growing time. */
+/*
+ * Puts a host aside after a failure, for a growing time; why names the
+ * host (or the URL it asked) itself, as es_http's messages do.
+ */
 static void
 es_send_host_failed(struct es_send *s, struct es_host *h, const char *why)
 {
@@ -292,8 +295,8 @@ es_send_host_failed(struct es_send *s, struct es_host *h, const char *why)
     h->down_until_ms = timeutil_mono_ms() + h->backoff_ms;
     h->known = false; /* ask the version again: it may be another node */
     if (!h->down_logged)
-        log_error(s->out->name, "%s: %s; retrying with backoff (up to %lld ms)",
-                  h->url, why, (long long)c->backoff_max_ms);
+        log_error(s->out->name, "%s; retrying with backoff (up to %lld ms)",
+                  why, (long long)c->backoff_max_ms);
     h->down_logged = true;
 }
 
@@ -500,8 +503,10 @@ es_send_completed(struct es_send *s, struct es_req *r, CURLcode code)
     es_send_release(s, r);
     struct es_host *h = &s->st->hosts[r->host];
     if (code != CURLE_OK) {
-        es_send_host_failed(s, h,
-                            r->cerr[0] ? r->cerr : curl_easy_strerror(code));
+        struct errbuf why;
+        errbuf_set(&why, "%s: %s", h->url,
+                   r->cerr[0] ? r->cerr : curl_easy_strerror(code));
+        es_send_host_failed(s, h, why.msg);
         es_send_retry(s, r, 503, "connection failed");
         return;
     }

@@ -9,7 +9,7 @@ set -euo pipefail
 pkgs=(
     build-essential autoconf automake pkg-config make gcc
     zlib1g-dev libdeflate-dev libisal-dev libcurl4-openssl-dev libpcre2-dev libjansson-dev libyaml-dev
-    check clang-format-14 python3 curl gzip ca-certificates procps tzdata
+    check clang-format-14 python3 curl gzip ca-certificates procps tzdata openssl
 )
 command -v java >/dev/null 2>&1 || pkgs+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null 2>&1 || pkgs+=(maven)

@@ -3,7 +3,9 @@
  * (`parser: apache_combined`), written in the same YAML as user chains and
  * bound the same way when an input first names one. They produce ECS field
  * names so Kibana's views work; the grok patterns they use are in
- * conf/patterns/ (embedded in the binary). Times without a zone are UTC.
+ * conf/patterns/ (embedded in the binary). Times without a zone (error
+ * logs, syslog, application logs) are in this machine's zone, the time
+ * stage's default `local`, as Filebeat reads them.
  *
  * The web formats capture the client as source.address (an address, a
  * host name or nothing) and, through grok's ip_fields, also as source.ip

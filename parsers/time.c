@@ -64,10 +64,11 @@ static const struct opt time_options[] = {
              "%z\"), ISO8601, UNIX, UNIX_MS, UNIX_US, UNIX_NS or SYSLOG"},
     {.name = "timezone",
      .type = OPT_STRING,
-     .def = "UTC",
+     .def = "local",
      .offset = offsetof(struct time_conf, timezone),
-     .help = "zone of times without an offset: UTC, +02:00 or an IANA name "
-             "(Europe/Paris)"},
+     .help = "zone of times without an offset: local (this machine's: $TZ, "
+             "else /etc/localtime, else UTC; what Logstash and Filebeat "
+             "assume), UTC, +02:00 or an IANA name (Europe/Paris)"},
     {.name = "target",
      .type = OPT_STRING,
      .def = TIME_TARGET_TIMESTAMP,

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #define ZONE_DEFAULT_DIR      "/usr/share/zoneinfo"
+#define ZONE_LOCALTIME        "/etc/localtime"
 #define ZONE_MAX_FILE_BYTES   (1024 * 1024)
 #define ZONE_MAX_NAME_LEN     255
 #define ZONE_MAX_OFFSET_SEC   (26 * 3600) /* RFC 8536 suggests < 26h */
@@ -605,13 +606,59 @@ timefmt_zone_load_named(struct timefmt_zone *z, const char *name,
     return errbuf_set(err, "unknown time zone \"%s\"", name);
 }
 
+/*
+ * Fills z with this machine's zone, as the C library would pick it but
+ * without calling tzset(): $TZ (":Area/City", "Area/City", a POSIX rule, a
+ * path to a TZif file; empty: UTC), else /etc/localtime, else UTC.
+ */
+static int
+timefmt_zone_load_local(struct timefmt_zone *z, struct errbuf *err)
+{
+    const char *tz = getenv("TZ");
+    const char *path = ZONE_LOCALTIME;
+    bool from_tz = tz != NULL;
+    if (from_tz) {
+        if (*tz == ':')
+            tz++;
+        if (*tz == '\0') { /* set but empty: UTC, as the C library */
+            z->fixed = true;
+            return 0;
+        }
+        if (*tz != '/') {
+            struct errbuf why;
+            if (timefmt_zone_load_named(z, tz, &why) < 0)
+                return errbuf_set(err, "local time zone ($TZ=%s): %s",
+                                  getenv("TZ"), why.msg);
+            return 0;
+        }
+        path = tz;
+    }
+    uint8_t *data = NULL;
+    size_t len = 0;
+    int rc = timefmt_zone_read(path, &data, &len);
+    if (rc == -ENOENT && !from_tz) {
+        z->fixed = true; /* no zone configured: UTC, as the C library */
+        return 0;
+    }
+    if (rc < 0)
+        return errbuf_set(err, "local time zone: %s: %s", path, strerror(-rc));
+    const char *why = timefmt_zone_tzif(z, data, len);
+    free(data);
+    if (why != NULL)
+        return errbuf_set(err, "local time zone: %s: %s", path, why);
+    return 0;
+}
+
 struct timefmt_zone *
 timefmt_zone_load(const char *name, struct errbuf *err)
 {
     struct timefmt_zone *z = xcalloc(1, sizeof(*z));
     z->name = xstrdup(name);
-    if (strcmp(name, "UTC") == 0 || strcmp(name, "Z") == 0 ||
-        strcmp(name, "GMT") == 0) {
+    if (strcmp(name, "local") == 0) {
+        if (timefmt_zone_load_local(z, err) < 0)
+            goto fail;
+    } else if (strcmp(name, "UTC") == 0 || strcmp(name, "Z") == 0 ||
+               strcmp(name, "GMT") == 0) {
         z->fixed = true;
     } else if (name[0] == '+' || name[0] == '-') {
         z->fixed = true;

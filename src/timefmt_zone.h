@@ -20,7 +20,9 @@
 struct timefmt_zone;
 
 /*
- * Loads a zone: "UTC", "Z" or "GMT"; a fixed offset "+02:00", "-0530",
+ * Loads a zone: "local" (this machine's: $TZ, else /etc/localtime, else
+ * UTC, read without tzset()); "UTC", "Z" or "GMT"; a fixed offset "+02:00",
+ * "-0530",
  * "+02"; an IANA name ("Europe/Paris") read from $TZDIR or
  * /usr/share/zoneinfo; or, when no such file exists, a POSIX TZ string
  * with a rule ("CET-1CEST,M3.5.0,M10.5.0/3"). Returns NULL and fills err

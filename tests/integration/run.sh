@@ -40,6 +40,9 @@ else
 fi
 LOGSHIP=$(abspath "$LOGSHIP")
 FAKE_ES=$(abspath "$FAKE_ES")
+# Times without an offset are read in the machine's zone: the same on every
+# machine for the tests.
+export TZ=UTC
 export LOGSHIP FAKE_ES SRCDIR=$srcdir
 [[ -n ${BUILDDIR:-} ]] && export BUILDDIR
 test_timeout=${IT_TEST_TIMEOUT:-600}

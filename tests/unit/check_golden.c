@@ -2,7 +2,8 @@
  * Golden parser cases: every tests/data/parsers/<case>/ holds input.log,
  * parsers.yml (a config: hostname, inputs, parsers), args (the `logship
  * parse` arguments: --parser NAME or --input NAME) and the expected
- * output and exit status. Each case runs the real binary exactly as a
+ * output and exit status, and optionally tz (the zone the machine is in,
+ * $TZ; UTC otherwise). Each case runs the real binary exactly as a
  * user would, so a new case is files and no C (tests/golden-update.sh
  * writes the expected files; read them before committing).
  */
@@ -45,10 +46,17 @@ golden_run(const char *dir)
     if (args == NULL)
         return xasprintf("%s: no args file", dir);
     args[strcspn(args, "\n")] = '\0';
-    char *cmd = xasprintf("cd '%s' && '%s' parse -c parsers.yml %s "
+    /* The machine's zone is UTC unless the case names one (tz file). */
+    char *tz_path = xasprintf("%s/tz", dir);
+    char *tz = golden_slurp(tz_path);
+    free(tz_path);
+    if (tz != NULL)
+        tz[strcspn(tz, "\n")] = '\0';
+    char *cmd = xasprintf("cd '%s' && TZ='%s' '%s' parse -c parsers.yml %s "
                           "--read-time 2026-11-26T00:00:00Z < input.log "
                           "2>/dev/null",
-                          dir, LOGSHIP_BIN, args);
+                          dir, tz ? tz : "UTC", LOGSHIP_BIN, args);
+    free(tz);
     FILE *p = popen(cmd, "r");
     char *got = NULL;
     size_t len = 0;

@@ -103,6 +103,20 @@ START_TEST(timezone_applies_to_times_without_offset)
 }
 END_TEST
 
+/* Without timezone, times are in the machine's zone ($TZ at init). */
+START_TEST(default_zone_is_the_machines)
+{
+    struct stagetest fx;
+    ck_assert_int_eq(setenv("TZ", "Europe/Paris", 1), 0);
+    stagetest_open_ok(&fx, &stage_time, "formats: ISO8601\n");
+    ck_assert_int_eq(setenv("TZ", "UTC", 1), 0); /* loaded once, at init */
+    time_event(&fx, "timestamp", "2026-07-01 12:00:00", READ_NS);
+    ck_assert_int_eq(stagetest_run(&fx), STAGE_OK);
+    ck_assert_int_eq(fx.ev.time_ns, 1782900000LL * NS);
+    stagetest_close(&fx);
+}
+END_TEST
+
 START_TEST(year_is_inferred_from_the_read_time)
 {
     struct stagetest fx;
@@ -336,6 +350,7 @@ stage_time_suite(void)
     tcase_add_test(tc, sets_timestamp_from_the_field);
     tcase_add_test(tc, reads_the_message_text);
     tcase_add_test(tc, timezone_applies_to_times_without_offset);
+    tcase_add_test(tc, default_zone_is_the_machines);
     tcase_add_test(tc, year_is_inferred_from_the_read_time);
     tcase_add_test(tc, target_field_gets_iso_text);
     tcase_add_test(tc, remove_field_after_success_only);
@@ -356,6 +371,8 @@ stage_time_suite(void)
 int
 main(void)
 {
+    /* The stage's default zone is the machine's: make it the same here. */
+    setenv("TZ", "UTC", 1);
     SRunner *sr = srunner_create(stage_time_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

@@ -632,6 +632,57 @@ START_TEST(unknown_zones_are_clear_errors)
 }
 END_TEST
 
+/*
+ * "local" follows $TZ in each of its forms, as the C library reads it, but
+ * without tzset(): checked by the offset in January and July 2025.
+ */
+START_TEST(local_zone_follows_tz)
+{
+    static const struct {
+        const char *tz;
+        int32_t jan, jul;
+    } cases[] = {
+        {"Europe/Paris", 3600, 7200},
+        {":Asia/Tokyo", 32400, 32400},
+        {"/usr/share/zoneinfo/America/New_York", -18000, -14400},
+        {"CET-1CEST,M3.5.0,M10.5.0/3", 3600, 7200},
+        {"", 0, 0},
+        {":", 0, 0},
+    };
+    const int64_t jan = 1736942400, jul = 1752580800; /* 15th, 12:00Z */
+    char *saved = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        ck_assert_int_eq(setenv("TZ", cases[i].tz, 1), 0);
+        struct errbuf err;
+        struct timefmt_zone *z = timefmt_zone_load("local", &err);
+        ck_assert_msg(z != NULL, "TZ=%s: %s", cases[i].tz, err.msg);
+        ck_assert_int_eq(timefmt_zone_offset_at(z, jan), cases[i].jan);
+        ck_assert_int_eq(timefmt_zone_offset_at(z, jul), cases[i].jul);
+        ck_assert_str_eq(timefmt_zone_name(z), "local");
+        timefmt_zone_destroy(z);
+    }
+    ck_assert_int_eq(setenv("TZ", "Mars/Base", 1), 0);
+    char *msg = zone_error("local");
+    ck_assert_str_eq(msg, "local time zone ($TZ=Mars/Base): unknown time "
+                          "zone \"Mars/Base\"");
+    free(msg);
+    ck_assert_int_eq(setenv("TZ", "/nonexistent/zone", 1), 0);
+    msg = zone_error("local");
+    ck_assert_str_eq(msg, "local time zone: /nonexistent/zone: No such file "
+                          "or directory");
+    free(msg);
+    /* Unset: /etc/localtime, or UTC without one; either way it loads. */
+    unsetenv("TZ");
+    struct errbuf err;
+    struct timefmt_zone *z = timefmt_zone_load("local", &err);
+    ck_assert_msg(z != NULL, "%s", err.msg);
+    timefmt_zone_destroy(z);
+    if (saved != NULL)
+        setenv("TZ", saved, 1);
+    free(saved);
+}
+END_TEST
+
 /* ---- threads ---- */
 
 #define THREAD_COUNT  4
@@ -841,6 +892,7 @@ timefmt_suite(void)
     tcase_add_test(tc, corrupt_tzif_files_are_errors);
     tcase_add_test(tc, missing_tzdata_is_a_clear_error);
     tcase_add_test(tc, unknown_zones_are_clear_errors);
+    tcase_add_test(tc, local_zone_follows_tz);
     tcase_add_test(tc, threads_agree_with_one_thread);
     tcase_add_test(tc, invalid_inputs_are_rejected);
     tcase_add_test(tc, compile_errors_are_clear);

@@ -1,10 +1,11 @@
 /*
  * The "json" stage: a field holding a JSON object (a JSON log line) →
  * fields, nested objects flattened into dotted names ({"http":{"method":
- * "GET"}} → http.method). Runs on worker threads. jansson parses, and so
- * allocates per parse: accepted for this stage only (STYLE: jansson for
- * JSON log lines). Everything the event keeps is copied into the scratch
- * before json_decref; arrays and objects deeper than max_depth are written
+ * "GET"}} → http.method). Runs on worker threads. jansson parses, with
+ * its allocations made in the worker's scratch (xalloc_json_arena), so a
+ * warm worker parses JSON lines without malloc. Everything the event keeps
+ * is copied into the scratch before json_decref (correct with or without
+ * the arena); arrays and objects deeper than max_depth are written
  * back as compact JSON (FIELD_JSON) through a per-worker buffer, with reals
  * in shortest round-trip form (jansson itself would write 17 digits:
  * 1.1 → 1.1000000000000001).
@@ -349,22 +350,23 @@ json_apply(const struct stage *st, void *worker, struct event *ev,
         return STAGE_SKIPPED;
     if (!json_may_be_object(text))
         return STAGE_NO_MATCH;
+    /* jansson's objects live in the scratch too: no malloc per line. */
+    xalloc_json_arena(ctx->scratch);
+    enum stage_status status = STAGE_NO_MATCH;
     json_t *root = json_loadb(text.ptr, text.len, JSON_ALLOW_NUL, &error);
-    if (root == NULL)
-        return STAGE_NO_MATCH;
-    if (!json_is_object(root)) {
-        json_decref(root);
-        return STAGE_NO_MATCH;
+    if (root != NULL && json_is_object(root)) {
+        struct json_walk w = {
+            .ev = ev,
+            .sc = ctx->scratch,
+            .dump = worker,
+            .max_depth = s->max_depth,
+        };
+        json_walk_object(&w, root, s->target, 1);
+        status = STAGE_OK;
     }
-    struct json_walk w = {
-        .ev = ev,
-        .sc = ctx->scratch,
-        .dump = worker,
-        .max_depth = s->max_depth,
-    };
-    json_walk_object(&w, root, s->target, 1);
     json_decref(root);
-    return STAGE_OK;
+    xalloc_json_arena(NULL);
+    return status;
 }
 
 /* The "json" stage type (listed in parsers/stages.c). */

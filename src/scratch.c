@@ -10,6 +10,7 @@
 #include "xalloc.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,28 @@ scratch_alloc(struct scratch *sc, size_t n)
     *tail = b;
     sc->cur = b;
     return b->data;
+}
+
+size_t
+scratch_used(const struct scratch *sc)
+{
+    size_t n = 0;
+    for (const struct scratch_block *b = sc->head; b != NULL; b = b->next)
+        n += b->used;
+    return n;
+}
+
+bool
+scratch_owns(const struct scratch *sc, const void *p)
+{
+    const char *c = p;
+    for (const struct scratch_block *b = sc->head; b != NULL; b = b->next) {
+        /* Compared as integers: pointers into other objects may not be. */
+        uintptr_t lo = (uintptr_t)b->data, at = (uintptr_t)c;
+        if (at >= lo && at < lo + b->cap)
+            return true;
+    }
+    return false;
 }
 
 char *

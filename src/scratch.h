@@ -7,6 +7,7 @@
 #ifndef LOGSHIP_SCRATCH_H
 #define LOGSHIP_SCRATCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct scratch_block;
@@ -22,6 +23,10 @@ void scratch_fini(struct scratch *sc);
 void scratch_reset(struct scratch *sc);
 /* Returns n bytes (8-byte aligned) valid until the next reset. */
 void *scratch_alloc(struct scratch *sc, size_t n);
+/* Bytes handed out since the last reset (with alignment padding). */
+size_t scratch_used(const struct scratch *sc);
+/* True when p lies in memory sc handed out (before or after a reset). */
+bool scratch_owns(const struct scratch *sc, const void *p);
 /* Copies len bytes and a terminating NUL; valid until the next reset. */
 char *scratch_strndup(struct scratch *sc, const char *s, size_t len);
 /* printf into scratch; returns the string, length in *len if not NULL. */

@@ -6,6 +6,8 @@
 #include "config.h"
 #include "xalloc.h"
 
+#include "scratch.h"
+
 #include <jansson.h>
 #include <libdeflate.h>
 #include <stdarg.h>
@@ -25,10 +27,36 @@ xalloc_die(size_t size)
     abort();
 }
 
+/* This thread's arena for jansson, or NULL: see xalloc_json_arena(). */
+static _Thread_local struct scratch *xalloc_arena;
+
+static void *
+xalloc_json_malloc(size_t size)
+{
+    if (xalloc_arena != NULL)
+        return scratch_alloc(xalloc_arena, size ? size : 1);
+    return xmalloc(size);
+}
+
+static void
+xalloc_json_free(void *p)
+{
+    /* Arena memory goes with the arena's reset; anything else (made before
+     * the arena was set) is the heap's. */
+    if (p != NULL && (xalloc_arena == NULL || !scratch_owns(xalloc_arena, p)))
+        free(p);
+}
+
+void
+xalloc_json_arena(struct scratch *sc)
+{
+    xalloc_arena = sc;
+}
+
 void
 xalloc_init(void)
 {
-    json_set_alloc_funcs(xmalloc, free);
+    json_set_alloc_funcs(xalloc_json_malloc, xalloc_json_free);
     libdeflate_set_memory_allocator(xmalloc, free);
 }
 

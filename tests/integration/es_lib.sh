@@ -342,22 +342,31 @@ es_dump_values() {
 
 # ---------------------------------------------------------------- fake_es
 
+# es_wait_ready PID FILE PREFIX: prints FILE's first line once it starts
+# with PREFIX (a test server's ready line), or whatever it is after 10 s or
+# once PID has exited.
+es_wait_ready() {
+	local pid=$1 file=$2 prefix=$3 line="" i
+	for ((i = 0; i < 100; i++)); do
+		line=$(head -n 1 "$file" 2>/dev/null || true)
+		[[ $line == "$prefix"* ]] && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	printf '%s\n' "$line"
+}
+
 # fake_start NAME ARGS...: starts $FAKE_ES ARGS... (stderr to
 # $ES_LOGS/fake-NAME.log); sets FAKE_URL and FAKE_PID; killed at exit.
 fake_start() {
-	local name=$1 out i line
+	local name=$1 out line
 	shift
 	[[ -x ${FAKE_ES:-} ]] || fail "FAKE_ES is not an executable ('${FAKE_ES:-}')"
 	out=$ES_WORK/fake-$name.ready
 	"$FAKE_ES" "$@" >"$out" 2>"$ES_LOGS/fake-$name.log" &
 	FAKE_PID=$!
 	_es_procs+=("$FAKE_PID")
-	for ((i = 0; i < 100; i++)); do
-		line=$(head -n 1 "$out" 2>/dev/null || true)
-		[[ $line == FAKE_ES_READY* ]] && break
-		kill -0 "$FAKE_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	line=$(es_wait_ready "$FAKE_PID" "$out" FAKE_ES_READY)
 	[[ $line == "FAKE_ES_READY http://127.0.0.1:"* ]] ||
 		fail "fake_es $name did not start: $(cat "$ES_LOGS/fake-$name.log")"
 	FAKE_URL=${line#FAKE_ES_READY }

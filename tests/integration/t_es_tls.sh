@@ -110,7 +110,7 @@ _tls_proxy_stop() {
 # tls_proxy_start NAME ARGS...: tls_proxy.py ARGS... in front of the
 # cluster (log: $ES_LOGS/proxy-NAME.log); sets PROXY_URL; killed at exit.
 tls_proxy_start() {
-	local name=$1 out pid i line=""
+	local name=$1 out pid line
 	shift
 	out=$ES_WORK/proxy-$name.ready
 	python3 "$proxy_py" ${upstream_opts[@]+"${upstream_opts[@]}"} "$@" "$(es_url)" \
@@ -118,12 +118,7 @@ tls_proxy_start() {
 	pid=$!
 	es_track "$pid"
 	on_exit _tls_proxy_stop "$pid"
-	for ((i = 0; i < 100; i++)); do
-		line=$(head -n 1 "$out" 2>/dev/null || true)
-		[[ $line == TLS_PROXY_READY* ]] && break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
+	line=$(es_wait_ready "$pid" "$out" TLS_PROXY_READY)
 	[[ $line == "TLS_PROXY_READY https://127.0.0.1:"* ]] ||
 		fail "tls_proxy $name did not start: $(cat "$ES_LOGS/proxy-$name.log")"
 	PROXY_URL=${line#TLS_PROXY_READY }

@@ -327,10 +327,16 @@ es_delete_matching() {
 }
 
 # es_dump_values INDEX FIELD OUT: every document's FIELD (a number), one
-# per line, sorted, duplicates kept (paged with search_after).
+# per line, sorted, duplicates kept (paged with search_after). Call it when
+# nothing writes to INDEX. The index is merged to one segment first: the
+# pages' tie-breaker is _doc, which a background merge (still running after
+# the last write) renumbers between two pages, and a document could then
+# come back on the next page and look indexed twice.
 es_dump_values() {
 	local index=$1 field=$2 out=$3 after="" body resp
 	: >"$out"
+	es_refresh "$index"
+	es_post "$index/_forcemerge?max_num_segments=1" >/dev/null
 	es_refresh "$index"
 	while :; do
 		body="{\"size\":5000,\"_source\":false,\"docvalue_fields\":[\"$field\"],\"sort\":[{\"$field\":\"asc\"},{\"_doc\":\"asc\"}],\"track_total_hits\":false${after:+,\"search_after\":$after}}"

@@ -59,39 +59,6 @@ model_events(const char *data, size_t len, size_t max, bool final,
     }
 }
 
-/* Fails unless got and want hold the same events. */
-static void
-assert_same_events(const struct evlist *got, const struct evlist *want,
-                   const char *what)
-{
-    size_t n = got->n < want->n ? got->n : want->n;
-    for (size_t i = 0; i < n; i++) {
-        const struct ev *g = &got->v[i], *w = &want->v[i];
-        EXPECT(g->offset == w->offset && g->flags == w->flags &&
-                   g->len == w->len && memcmp(g->text, w->text, w->len) == 0,
-               "%s: event %zu is (offset %llu, flags %u, %zu bytes), "
-               "want (offset %llu, flags %u, %zu bytes)",
-               what, i, (unsigned long long)g->offset, g->flags, g->len,
-               (unsigned long long)w->offset, w->flags, w->len);
-    }
-    EXPECT(got->n == want->n, "%s: %zu events, want %zu", what, got->n,
-           want->n);
-}
-
-/* Fails unless each event's text is the data found at its offset. */
-static void
-assert_offsets_match(const struct evlist *got, const char *data, size_t len)
-{
-    for (size_t i = 0; i < got->n; i++) {
-        const struct ev *e = &got->v[i];
-        EXPECT(e->offset <= len && e->len <= len - e->offset &&
-                   memcmp(data + e->offset, e->text, e->len) == 0,
-               "event %zu (offset %llu, %zu bytes) does not match the data "
-               "at its offset",
-               i, (unsigned long long)e->offset, e->len);
-    }
-}
-
 /* The stream offset just past the last \n in data[0, upto). */
 static uint64_t
 past_last_newline(const char *data, uint64_t upto)
@@ -166,7 +133,7 @@ hv_harvest(struct hv *v, const char *data, size_t len, bool final,
     }
     EXPECT(v->h.read_offset == len, "read_offset %llu at EOF, want %zu",
            (unsigned long long)v->h.read_offset, len);
-    assert_offsets_match(out, data, len);
+    evlist_assert_offsets(out, data, len);
 }
 
 /* A temp dir holding one file, removed by tmpfile_fini. */
@@ -226,7 +193,7 @@ check_against_model(const char *data, size_t len, size_t read_bytes, size_t max,
              read_bytes, max, final);
     harvest_data(data, len, read_bytes, max, final, &got);
     model_events(data, len, max, final, &want);
-    assert_same_events(&got, &want, what);
+    evlist_assert_same(&got, &want, what);
     evlist_fini(&got);
     evlist_fini(&want);
 }
@@ -323,7 +290,7 @@ START_TEST(partial_last_line_carried_until_its_newline)
     ASSERT_EVENT(&got, 1, 6, "second");
     ASSERT_EVENT(&got, 2, 13, "third");
     ck_assert_uint_eq(v.h.line_offset, sizeof(all) - 1);
-    assert_offsets_match(&got, all, sizeof(all) - 1);
+    evlist_assert_offsets(&got, all, sizeof(all) - 1);
     evlist_fini(&got);
     hv_fini(&v);
     close(fd);

@@ -52,39 +52,6 @@ assert_event(const struct evlist *l, size_t i, uint64_t offset,
            (unsigned long long)offset, flags, text, len);
 }
 
-/* Fails unless got and want hold the same events. */
-static void
-assert_same_events(const struct evlist *got, const struct evlist *want,
-                   const char *what)
-{
-    size_t n = got->n < want->n ? got->n : want->n;
-    for (size_t i = 0; i < n; i++) {
-        const struct ev *g = &got->v[i], *w = &want->v[i];
-        EXPECT(g->offset == w->offset && g->flags == w->flags &&
-                   g->len == w->len && memcmp(g->text, w->text, w->len) == 0,
-               "%s: event %zu is (offset %llu, flags %u, %zu bytes), "
-               "want (offset %llu, flags %u, %zu bytes)",
-               what, i, (unsigned long long)g->offset, g->flags, g->len,
-               (unsigned long long)w->offset, w->flags, w->len);
-    }
-    EXPECT(got->n == want->n, "%s: %zu events, want %zu", what, got->n,
-           want->n);
-}
-
-/* Fails unless each event's text is the data found at its offset. */
-static void
-assert_offsets_match(const struct evlist *got, const char *data, size_t len)
-{
-    for (size_t i = 0; i < got->n; i++) {
-        const struct ev *e = &got->v[i];
-        EXPECT(e->offset <= len && e->len <= len - e->offset &&
-                   memcmp(data + e->offset, e->text, e->len) == 0,
-               "event %zu (offset %llu, %zu bytes) does not match the data "
-               "at its offset",
-               i, (unsigned long long)e->offset, e->len);
-    }
-}
-
 /* ---- a harvester over a temp file, with an optional multiline rule */
 
 struct mh {
@@ -219,7 +186,7 @@ harvest_ml(const char *data, const struct multiline_conf *conf,
     mh_to_eof(&m, final, out);
     mh_flush(&m, true, out);
     EXPECT(!harvester_pending(&m.h), "something still pending after a flush");
-    assert_offsets_match(out, data, strlen(data));
+    evlist_assert_offsets(out, data, strlen(data));
     mh_close(&m);
 }
 
@@ -248,7 +215,7 @@ START_TEST(start_rule_groups_lines_until_the_next_start)
     assert_event(&got, 2, 49, "2024-01-03 third\n  at c", EVENT_MULTILINE);
     ck_assert(!harvester_pending(&m.h));
     ck_assert_uint_eq(harvester_done_offset(&m.h), sizeof(data) - 1);
-    assert_offsets_match(&got, data, sizeof(data) - 1);
+    evlist_assert_offsets(&got, data, sizeof(data) - 1);
     evlist_fini(&got);
     mh_close(&m);
 }
@@ -504,14 +471,14 @@ START_TEST(event_spanning_many_seven_byte_reads)
     }
     /* 7 bytes per read: every event spans many reads and fills. */
     harvest_ml(data, &conf, 7, false, &got);
-    assert_same_events(&got, &want, "read_bytes 7");
+    evlist_assert_same(&got, &want, "read_bytes 7");
     evlist_fini(&got);
     /* At end of stream with final, the last event goes without a flush. */
     struct mh m;
     mh_open(&m, data, strlen(data), &conf, 7);
     mh_to_eof(&m, true, &got);
     ck_assert(!harvester_pending(&m.h));
-    assert_same_events(&got, &want, "read_bytes 7, final");
+    evlist_assert_same(&got, &want, "read_bytes 7, final");
     mh_close(&m);
     evlist_fini(&got);
     evlist_fini(&want);
@@ -531,7 +498,7 @@ START_TEST(same_events_at_every_read_size)
         char what[32];
         snprintf(what, sizeof(what), "read_bytes %zu", read_sizes[r]);
         harvest_ml(data, &conf, read_sizes[r], false, &got);
-        assert_same_events(&got, &want, what);
+        evlist_assert_same(&got, &want, what);
         evlist_fini(&got);
     }
     evlist_fini(&want);
@@ -613,7 +580,7 @@ START_TEST(gzip_events_at_uncompressed_offsets)
     struct evlist got = {0}, want = {0};
     gz_harvest(&m, &got);
     expected_lines(data, len, 0, &want);
-    assert_same_events(&got, &want, "gzip");
+    evlist_assert_same(&got, &want, "gzip");
     ck_assert_uint_eq(m.h.read_offset, len);
     evlist_fini(&got);
     evlist_fini(&want);
@@ -646,7 +613,7 @@ START_TEST(gzip_concatenated_members_read_through)
     struct evlist got = {0}, want = {0};
     gz_harvest(&m, &got);
     expected_lines(data, len, 0, &want);
-    assert_same_events(&got, &want, "three gzip members");
+    evlist_assert_same(&got, &want, "three gzip members");
     evlist_fini(&got);
     evlist_fini(&want);
     mh_close(&m);
@@ -669,7 +636,7 @@ START_TEST(gzip_resumes_at_an_uncompressed_offset)
     gz_harvest(&m, &got);
     expected_lines(data, len, offset, &want);
     ck_assert_uint_eq(want.n, 2000);
-    assert_same_events(&got, &want, "gzip from line 3001");
+    evlist_assert_same(&got, &want, "gzip from line 3001");
     evlist_fini(&got);
     evlist_fini(&want);
     mh_close(&m);
@@ -726,7 +693,7 @@ START_TEST(gzip_read_from_the_start_when_the_fd_position_moved)
     struct evlist got = {0}, want = {0};
     gz_harvest(&m, &got);
     expected_lines(data, len, 0, &want);
-    assert_same_events(&got, &want, "gzip after the position moved");
+    evlist_assert_same(&got, &want, "gzip after the position moved");
     evlist_fini(&got);
     evlist_fini(&want);
     mh_close(&m);
@@ -753,7 +720,7 @@ START_TEST(gzip_stream_cut_short_is_an_error_not_an_end)
         EXPECT(++fills < 100000, "no end");
     ck_assert_int_lt(rc, 0);
     /* What was read before the cut are whole lines of the original. */
-    assert_offsets_match(&got, data, len);
+    evlist_assert_offsets(&got, data, len);
     for (size_t i = 0; i < got.n; i++)
         ck_assert_uint_eq(got.v[i].len, 28);
     evlist_fini(&got);

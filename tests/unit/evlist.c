@@ -45,3 +45,36 @@ evlist_add_chunk(struct evlist *l, const struct chunk *c)
         evlist_add(l, e->offset, c->data.data + e->start, e->len, e->flags);
     }
 }
+
+/* Fails unless got and want hold the same events. */
+void
+evlist_assert_same(const struct evlist *got, const struct evlist *want,
+                   const char *what)
+{
+    size_t n = got->n < want->n ? got->n : want->n;
+    for (size_t i = 0; i < n; i++) {
+        const struct ev *g = &got->v[i], *w = &want->v[i];
+        EXPECT(g->offset == w->offset && g->flags == w->flags &&
+                   g->len == w->len && memcmp(g->text, w->text, w->len) == 0,
+               "%s: event %zu is (offset %llu, flags %u, %zu bytes), "
+               "want (offset %llu, flags %u, %zu bytes)",
+               what, i, (unsigned long long)g->offset, g->flags, g->len,
+               (unsigned long long)w->offset, w->flags, w->len);
+    }
+    EXPECT(got->n == want->n, "%s: %zu events, want %zu", what, got->n,
+           want->n);
+}
+
+/* Fails unless each event's text is the data found at its offset. */
+void
+evlist_assert_offsets(const struct evlist *got, const char *data, size_t len)
+{
+    for (size_t i = 0; i < got->n; i++) {
+        const struct ev *e = &got->v[i];
+        EXPECT(e->offset <= len && e->len <= len - e->offset &&
+                   memcmp(data + e->offset, e->text, e->len) == 0,
+               "event %zu (offset %llu, %zu bytes) does not match the data "
+               "at its offset",
+               i, (unsigned long long)e->offset, e->len);
+    }
+}

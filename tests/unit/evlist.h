@@ -39,5 +39,12 @@ void evlist_add(struct evlist *l, uint64_t offset, const char *text, size_t len,
 void evlist_fini(struct evlist *l);
 /* Copies c's events into l, failing the test if one lies outside c. */
 void evlist_add_chunk(struct evlist *l, const struct chunk *c);
+/* Fails the test unless got and want hold the same events; what names
+ * the case in the message. */
+void evlist_assert_same(const struct evlist *got, const struct evlist *want,
+                        const char *what);
+/* Fails the test unless each event's text is data[offset, +len). */
+void evlist_assert_offsets(const struct evlist *got, const char *data,
+                           size_t len);
 
 #endif

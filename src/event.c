@@ -89,16 +89,15 @@ event_value(const struct event *ev, struct span name, struct span *out,
     return false;
 }
 
-/* True when field is name itself or lies under it (name.x). */
-static bool
+/* True when field is name itself or lies under it (name.x). Lengths and
+ * the byte after the prefix first: they reject most fields cheaply. */
+static inline bool
 event_under(struct span field, struct span name)
 {
-    /* Length, then first byte: most fields differ there, cheaply. */
     if (field.len < name.len ||
-        (name.len != 0 && field.ptr[0] != name.ptr[0]) ||
-        !span_mem_eq(field.ptr, name.ptr, name.len))
+        (field.len > name.len && field.ptr[name.len] != '.'))
         return false;
-    return field.len == name.len || field.ptr[name.len] == '.';
+    return span_mem_eq(field.ptr, name.ptr, name.len);
 }
 
 size_t

@@ -405,7 +405,7 @@ ip_random(uint64_t *state)
 static size_t
 ip_generate(uint64_t *state, char *out)
 {
-    static const char chars[] = "0000111222555569af.:% x";
+    static const char chars[] = "0000111222555569afAF.:% x";
     bool v6 = ip_random(state) % 2 == 0;
     size_t len = 0, groups;
 

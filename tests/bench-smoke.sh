@@ -36,6 +36,9 @@ for want in \
     "  sink CPU: *$num s = $num CPU-s/GB" \
     "  throughput: *$num MB/s wall, $num lines/s" \
     "  per core: *$num MB per CPU-second" \
+    "  %{HTTPD_COMBINEDLOG} regex alone *$num MB per CPU-second *$num ns/line" \
+    "  ^\.\*\$ alone *$num MB per CPU-second" \
+    "  plain regex-plus-encode loop *$num MB per CPU-second" \
     "  delay write->sink: p50 $num ms, p90 $num ms, p99 $num ms, max $num ms over $num documents" \
     "  logship CPU: *$num s for 40000 lines"; do
     if ! printf '%s\n' "$out" | grep -q -- "$want"; then
@@ -49,6 +52,13 @@ lines=$(printf '%s\n' "$out" | sed -n 's/^logship benchmark: .* MB, \([0-9]*\) l
 actions=$(printf '%s\n' "$out" | sed -n 's/.*until the sink had all \([0-9]*\) actions.*/\1/p')
 if [ -z "$lines" ] || [ "$lines" -lt 1000 ] || [ "$actions" != "$lines" ]; then
     echo "bench-smoke: the sink got '$actions' actions for '$lines' generated lines" >&2
+    fail=1
+fi
+# The reference loops measured lines that matched, every one of them.
+refs=$(printf '%s\n' "$out" | sed -n 's/.*(\([0-9]*\) of \([0-9]*\) lines matched).*/\1 \2/p')
+if [ "$(printf '%s\n' "$refs" | wc -l)" -ne 3 ] ||
+    printf '%s\n' "$refs" | awk -v n="$lines" '$1 != n || $2 != n { bad = 1 } END { exit !bad }'; then
+    echo "bench-smoke: the reference loops did not match all $lines lines: $refs" >&2
     fail=1
 fi
 docs=$(printf '%s\n' "$out" | sed -n 's/.* over \([0-9]*\) documents.*/\1/p')

@@ -155,8 +155,8 @@ refloop_compile(const char *regex)
 {
     int ec;
     PCRE2_SIZE off;
-    pcre2_code *code =
-        pcre2_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED, 0, &ec, &off, NULL);
+    pcre2_code *code = pcre2_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED,
+                                     0, &ec, &off, NULL);
     if (code == NULL || pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) != 0) {
         fprintf(stderr, "refloop: cannot compile and JIT %s\n", regex);
         exit(1);
@@ -218,7 +218,8 @@ main(int argc, char **argv)
         snprintf(names[i + 1], n + 4, "\"%s\":", f);
     }
     struct refloop_out *o = malloc(sizeof(*o));
-    if (names == NULL || o == NULL || (o->sink = fopen("/dev/null", "w")) == NULL)
+    if (names == NULL || o == NULL ||
+        (o->sink = fopen("/dev/null", "w")) == NULL)
         return 1;
     o->len = 0;
 

@@ -100,7 +100,8 @@ chain_init_error(const struct opt_ctx *ctx, const struct conf_node *value,
 /* Binds and initialises one stage item; returns 0 or -EINVAL. */
 static int
 chain_bind_stage(struct stage *st, const struct conf_node *item,
-                 const struct opt_ctx *ctx, const char *path)
+                 const struct opt_ctx *ctx, const char *path,
+                 const char *timezone)
 {
     if (item->kind != CONF_MAP || item->nchildren != 1)
         return options_error(ctx, item, NULL,
@@ -148,6 +149,7 @@ chain_bind_stage(struct stage *st, const struct conf_node *item,
                                                   : "_logship_parse_failure");
     st->node = value;
     st->file = ctx->file;
+    st->default_timezone = timezone;
     if (errs > 0) {
         rc = -EINVAL;
         goto out;
@@ -182,19 +184,25 @@ chain_destroy(struct chain *chain)
     for (size_t i = 0; i < chain->nstages; i++)
         chain_free_stage(&chain->stages[i]);
     free(chain->stages);
+    free(chain->timezone);
     free(chain->name);
     free(chain);
 }
 
-/* Binds a sequence of stage items as the chain called name. */
+/*
+ * Binds a sequence of stage items as the chain called name, its time
+ * stages defaulting to timezone (NULL: their own default).
+ */
 static struct chain *
 chain_bind(const char *name, const struct conf_node *seq,
-           const struct opt_ctx *ctx)
+           const struct opt_ctx *ctx, const char *timezone)
 {
     char *path =
         xasprintf("%s%sparsers.%s", ctx->path, *ctx->path ? "." : "", name);
     struct chain *chain = xcalloc(1, sizeof(*chain));
     chain->name = xstrdup(name);
+    chain->timezone = timezone ? xstrdup(timezone) : NULL;
+    chain->seq = seq;
     int rc = 0;
     if (seq->kind != CONF_SEQ) {
         struct opt_ctx sub = *ctx;
@@ -210,8 +218,8 @@ chain_bind(const char *name, const struct conf_node *seq,
         char *ipath = xasprintf("%s[%zu]", path, i);
         struct opt_ctx sub = *ctx;
         sub.path = ipath;
-        if (chain_bind_stage(&chain->stages[i], seq->children[i], &sub, ipath) <
-            0)
+        if (chain_bind_stage(&chain->stages[i], seq->children[i], &sub, ipath,
+                             chain->timezone) < 0)
             rc = -EINVAL;
         free(ipath);
     }
@@ -245,7 +253,7 @@ chainset_bind(const struct opt *opt, const struct conf_node *node, void *dst,
     int rc = 0;
     for (size_t i = 0; i < node->nchildren; i++) {
         struct chain *chain =
-            chain_bind(node->children[i]->key, node->children[i], ctx);
+            chain_bind(node->children[i]->key, node->children[i], ctx, NULL);
         if (chain == NULL)
             rc = -EINVAL;
         else
@@ -276,23 +284,41 @@ chainset_fini(struct chainset *set)
     memset(set, 0, sizeof(*set));
 }
 
+static bool
+chain_zone_eq(const char *a, const char *b)
+{
+    return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
 const struct chain *
-chainset_resolve(struct chainset *set, const char *name,
+chainset_resolve(struct chainset *set, const char *name, const char *timezone,
                  const struct conf_node *node, const struct opt_ctx *ctx)
 {
+    /* The config's chains come first in set, so they hide a built-in
+     * format of the same name. */
+    const struct chain *base = NULL;
     for (size_t i = 0; i < set->count; i++) {
-        if (strcmp(set->chains[i]->name, name) == 0)
-            return set->chains[i];
+        const struct chain *c = set->chains[i];
+        if (strcmp(c->name, name) != 0)
+            continue;
+        if (chain_zone_eq(c->timezone, timezone))
+            return c;
+        if (base == NULL && c->timezone == NULL)
+            base = c;
     }
-    if (set->builtin_tree == NULL) {
-        struct errlist errs = {0};
-        set->builtin_tree =
-            conftree_load_string("(built-in formats)", chain_builtin_yaml,
-                                 strlen(chain_builtin_yaml), &errs);
-        errlist_fini(&errs);
+    const struct conf_node *seq = base ? base->seq : NULL;
+    bool builtin = base ? base->builtin : true;
+    if (seq == NULL) {
+        if (set->builtin_tree == NULL) {
+            struct errlist errs = {0};
+            set->builtin_tree =
+                conftree_load_string("(built-in formats)", chain_builtin_yaml,
+                                     strlen(chain_builtin_yaml), &errs);
+            errlist_fini(&errs);
+        }
+        seq = set->builtin_tree ? conftree_get(set->builtin_tree->root, name)
+                                : NULL;
     }
-    const struct conf_node *seq =
-        set->builtin_tree ? conftree_get(set->builtin_tree->root, name) : NULL;
     if (seq == NULL) {
         options_error(ctx, node, NULL,
                       "no parser named \"%s\" in `parsers` or the built-in "
@@ -301,10 +327,14 @@ chainset_resolve(struct chainset *set, const char *name,
         return NULL;
     }
     struct opt_ctx sub = *ctx;
-    sub.path = "(built-in)";
-    struct chain *chain = chain_bind(name, seq, &sub);
+    if (builtin)
+        sub.path = "(built-in)";
+    else
+        sub.path = ""; /* a config chain: errors at parsers.NAME */
+    struct chain *chain = chain_bind(name, seq, &sub, timezone);
     if (chain == NULL)
         return NULL;
+    chain->builtin = builtin;
     chainset_add(set, chain);
     return chain;
 }
@@ -341,7 +371,7 @@ chain_single(const char *type, const char *pattern, struct errbuf *err)
     struct chain *chain = NULL;
     if (tree != NULL) {
         struct opt_ctx ctx = {.errs = &errs, .path = "", .file = "--pattern"};
-        chain = chain_bind("cli", conftree_get(tree->root, "cli"), &ctx);
+        chain = chain_bind("cli", conftree_get(tree->root, "cli"), &ctx, NULL);
     }
     if (errs.count > 0)
         errbuf_set(err, "%s", errs.msgs[0]);

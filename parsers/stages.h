@@ -45,6 +45,9 @@ struct chain {
     char *name;           /* owned */
     struct stage *stages; /* owned: nstages stages */
     size_t nstages;
+    char *timezone; /* owned: the zone its time stages default to, or NULL */
+    const struct conf_node *seq; /* borrowed: what it was bound from */
+    bool builtin;                /* seq is a built-in format's */
 };
 
 /* All the chains of a config: its `parsers` and the built-in formats used. */
@@ -59,10 +62,13 @@ extern const struct opt_custom chainset_custom;
 
 /*
  * Returns the chain called name: one of the config's, else a built-in
- * format (loaded into set on first use). On failure returns NULL and adds
- * an error for node to ctx.
+ * format (loaded into set on first use). With a timezone (an input's,
+ * already checked), a copy of it whose time stages read times without an
+ * offset in that zone unless they name their own; one copy per zone.
+ * On failure returns NULL and adds an error for node to ctx.
  */
 const struct chain *chainset_resolve(struct chainset *set, const char *name,
+                                     const char *timezone,
                                      const struct conf_node *node,
                                      const struct opt_ctx *ctx);
 /* Frees every chain. */

@@ -64,11 +64,11 @@ static const struct opt time_options[] = {
              "%z\"), ISO8601, UNIX, UNIX_MS, UNIX_US, UNIX_NS or SYSLOG"},
     {.name = "timezone",
      .type = OPT_STRING,
-     .def = "local",
      .offset = offsetof(struct time_conf, timezone),
      .help = "zone of times without an offset: local (this machine's: $TZ, "
              "else /etc/localtime, else UTC; what Logstash and Filebeat "
-             "assume), UTC, +02:00 or an IANA name (Europe/Paris)"},
+             "assume), UTC, +02:00 or an IANA name (Europe/Paris). Default: "
+             "the input's `timezone`, else local"},
     {.name = "target",
      .type = OPT_STRING,
      .def = TIME_TARGET_TIMESTAMP,
@@ -112,7 +112,10 @@ time_init(struct stage *st, struct errbuf *err)
     s->field = span_str(c->field);
     s->target = span_str(c->target);
     s->to_timestamp = strcmp(c->target, TIME_TARGET_TIMESTAMP) == 0;
-    s->zone = timefmt_zone_load(c->timezone, &why);
+    const char *zone = c->timezone            ? c->timezone
+                       : st->default_timezone ? st->default_timezone
+                                              : "local";
+    s->zone = timefmt_zone_load(zone, &why);
     if (s->zone == NULL) {
         time_state_destroy(s);
         return errbuf_set(err, "timezone: %s", why.msg);

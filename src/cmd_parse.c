@@ -126,7 +126,8 @@ cmd_parse_chain(struct cmd_parse_args *a, struct conf *conf, struct chain **own)
         struct errlist errs = {0};
         struct opt_ctx ctx = {
             .errs = &errs, .path = "--parser", .file = "(command line)"};
-        a->popts.chain = chainset_resolve(conf->parsers, a->parser, NULL, &ctx);
+        a->popts.chain =
+            chainset_resolve(conf->parsers, a->parser, NULL, NULL, &ctx);
         for (size_t i = 0; i < errs.count; i++)
             fprintf(stderr, "logship parse: %s\n", errs.msgs[i]);
         errlist_fini(&errs);

@@ -12,6 +12,7 @@
 #include "output.h"
 #include "outputs.h"
 #include "stages.h"
+#include "timefmt_zone.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -179,6 +180,14 @@ static const struct opt conf_input_options[] = {
              "every event of an input without a parser, keeps it, so no "
              "text is lost silently; event_original: true still copies the "
              "line to event.original"},
+    {.name = "timezone",
+     .type = OPT_STRING,
+     .offset = offsetof(struct input_conf, timezone),
+     .help = "zone of the times without an offset in this input's lines "
+             "(logs written on a machine in another zone), for each time "
+             "stage of its parser that names none, built-in formats "
+             "included: UTC, +02:00, an IANA name (Europe/Paris) or local "
+             "(what those stages assume when this is unset)"},
     {.name = "max_line_bytes",
      .type = OPT_SIZE,
      .def = "1MiB",
@@ -362,6 +371,22 @@ conf_check_inputs(struct conf *conf, struct errlist *errs)
     }
 }
 
+/* True when zone loads; else an error at the input's `timezone`. */
+static bool
+conf_zone_ok(const char *zone, const struct opt_ctx *ctx,
+             const struct conf_node *input)
+{
+    struct errbuf why;
+    struct timefmt_zone *z = timefmt_zone_load(zone, &why);
+    if (z == NULL) {
+        options_error(ctx, conftree_get(input, "timezone"), "timezone", "%s",
+                      why.msg);
+        return false;
+    }
+    timefmt_zone_destroy(z);
+    return true;
+}
+
 /* Points each input at its chain; unknown names are errors at `parser`. */
 static void
 conf_resolve_parsers(struct conf *conf, struct errlist *errs)
@@ -373,11 +398,20 @@ conf_resolve_parsers(struct conf *conf, struct errlist *errs)
     for (size_t i = 0; i < conf->inputs.count; i++) {
         if (in[i].parser == NULL)
             continue;
-        char *path = xasprintf("inputs[%zu].parser", i);
+        char *path = xasprintf("inputs[%zu]", i);
         struct opt_ctx ctx = {.errs = errs, .path = path, .file = conf->path};
         const struct conf_node *node =
             conftree_get(list->children[i], "parser");
-        in[i].chain = chainset_resolve(conf->parsers, in[i].parser, node, &ctx);
+        if (in[i].timezone != NULL &&
+            !conf_zone_ok(in[i].timezone, &ctx, list->children[i])) {
+            free(path);
+            continue;
+        }
+        free(path);
+        path = xasprintf("inputs[%zu].parser", i);
+        ctx.path = path;
+        in[i].chain = chainset_resolve(conf->parsers, in[i].parser,
+                                       in[i].timezone, node, &ctx);
         free(path);
     }
 }

@@ -35,13 +35,15 @@ struct chain;
 struct chainset;
 
 struct input_conf {
-    char *name;                /* owned */
-    int type;                  /* enum input_kind */
-    struct strmap fields;      /* static fields added to every event */
-    uint64_t max_line_bytes;   /* longer lines are truncated and flagged */
-    char *parser;              /* owned: name of the parser chain, or NULL */
-    bool event_original;       /* keep the raw line in event.original */
-    bool keep_message;         /* false: no `message` after a clean parse */
+    char *name;              /* owned */
+    int type;                /* enum input_kind */
+    struct strmap fields;    /* static fields added to every event */
+    uint64_t max_line_bytes; /* longer lines are truncated and flagged */
+    char *parser;            /* owned: name of the parser chain, or NULL */
+    bool event_original;     /* keep the raw line in event.original */
+    bool keep_message;       /* false: no `message` after a clean parse */
+    char
+        *timezone; /* owned: default zone of the chain's time stages, or NULL */
     const struct chain *chain; /* borrowed from conf->parsers; NULL: none */
     /* type: file */
     struct strlist paths;

@@ -68,6 +68,9 @@ struct stage {
     char *tag;      /* owned: tag added on failure (STAGE_FAIL_TAG) */
     const struct conf_node *node; /* borrowed: position for messages */
     const char *file;             /* borrowed: the config path */
+    /* borrowed: the chain's zone for times without an offset (an input's
+     * `timezone`), or NULL; a time stage's own `timezone` wins */
+    const char *default_timezone;
 };
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "conf.h"
 #include "output.h"
+#include "stages.h"
 #include "xalloc.h"
 
 #include <check.h>
@@ -98,6 +99,65 @@ START_TEST(keep_message_defaults_to_true_per_input)
 }
 END_TEST
 
+/* The time stage of c (the last stage of each chain below). */
+static const struct stage *
+conf_time_stage(const struct chain *c)
+{
+    ck_assert_ptr_nonnull(c);
+    ck_assert_uint_ge(c->nstages, 1);
+    ck_assert_str_eq(c->stages[c->nstages - 1].type->name, "time");
+    return &c->stages[c->nstages - 1];
+}
+
+/*
+ * An input's timezone makes its own copy of the chain (built-in or from
+ * `parsers`), shared by the inputs with the same zone; the stages see it
+ * as their default, and a stage that names a zone keeps its own.
+ */
+START_TEST(input_timezone_gives_each_zone_its_chain)
+{
+    struct conf *conf = conf_from(
+        "parsers:\n"
+        "  mine:\n"
+        "    - time: {field: t, formats: [ISO8601]}\n"
+        "  pinned:\n"
+        "    - time: {field: t, formats: [ISO8601], timezone: '+05:00'}\n"
+        "inputs:\n"
+        "  - {name: a, parser: nginx_error}\n"
+        "  - {name: b, parser: nginx_error, timezone: America/New_York}\n"
+        "  - {name: c, parser: nginx_error, timezone: America/New_York}\n"
+        "  - {name: d, parser: nginx_error, timezone: UTC}\n"
+        "  - {name: e, parser: mine}\n"
+        "  - {name: f, parser: mine, timezone: Asia/Tokyo}\n"
+        "  - {name: g, parser: pinned, timezone: Asia/Tokyo}\n");
+    ck_assert_ptr_nonnull(conf);
+    const struct chain *a = conf_input(conf, "a")->chain;
+    const struct chain *b = conf_input(conf, "b")->chain;
+    const struct chain *c = conf_input(conf, "c")->chain;
+    const struct chain *d = conf_input(conf, "d")->chain;
+    ck_assert_ptr_null(conf_time_stage(a)->default_timezone);
+    ck_assert_ptr_ne(a, b);
+    ck_assert_ptr_eq(b, c); /* one copy per zone */
+    ck_assert_ptr_ne(b, d);
+    ck_assert_str_eq(conf_time_stage(b)->default_timezone, "America/New_York");
+    ck_assert_str_eq(conf_time_stage(d)->default_timezone, "UTC");
+    ck_assert_str_eq(b->name, "nginx_error");
+
+    const struct chain *e = conf_input(conf, "e")->chain;
+    const struct chain *f = conf_input(conf, "f")->chain;
+    ck_assert_ptr_ne(e, f);
+    ck_assert(!f->builtin);
+    ck_assert_str_eq(f->name, "mine");
+    ck_assert_str_eq(conf_time_stage(f)->default_timezone, "Asia/Tokyo");
+
+    /* A stage that names its zone still gets the input's as a default
+     * (check_stage_time: its own wins). */
+    const struct stage *g = conf_time_stage(conf_input(conf, "g")->chain);
+    ck_assert_str_eq(g->default_timezone, "Asia/Tokyo");
+    conf_destroy(conf);
+}
+END_TEST
+
 static char *
 conf_slurp(const char *path)
 {
@@ -161,6 +221,7 @@ conf_suite(void)
     tcase_add_test(tc, empty_config_has_defaults_and_stdout);
     tcase_add_test(tc, inputs_and_file_output_bind);
     tcase_add_test(tc, keep_message_defaults_to_true_per_input);
+    tcase_add_test(tc, input_timezone_gives_each_zone_its_chain);
     tcase_add_test(tc, broken_configs_give_exact_messages);
     suite_add_tcase(s, tc);
     return s;

@@ -117,6 +117,35 @@ START_TEST(default_zone_is_the_machines)
 }
 END_TEST
 
+/* An input's timezone is the default of a stage that names none, over the
+ * machine's; a stage's own timezone wins over both. */
+START_TEST(input_zone_is_the_default_and_the_stage_zone_wins)
+{
+    struct stagetest fx;
+    struct errbuf err = {{0}};
+    ck_assert_int_eq(setenv("TZ", "Asia/Tokyo", 1), 0);
+    ck_assert_int_eq(stagetest_open_in_zone(&fx, &stage_time,
+                                            "formats: ISO8601\n",
+                                            "Europe/Paris", &err),
+                     0);
+    time_event(&fx, "timestamp", "2026-07-01 12:00:00", READ_NS);
+    ck_assert_int_eq(stagetest_run(&fx), STAGE_OK);
+    ck_assert_int_eq(fx.ev.time_ns, 1782900000LL * NS); /* 10:00Z */
+    stagetest_close(&fx);
+
+    ck_assert_int_eq(stagetest_open_in_zone(&fx, &stage_time,
+                                            "formats: ISO8601\n"
+                                            "timezone: UTC\n",
+                                            "Europe/Paris", &err),
+                     0);
+    time_event(&fx, "timestamp", "2026-07-01 12:00:00", READ_NS);
+    ck_assert_int_eq(stagetest_run(&fx), STAGE_OK);
+    ck_assert_int_eq(fx.ev.time_ns, 1782907200LL * NS); /* 12:00Z */
+    stagetest_close(&fx);
+    ck_assert_int_eq(setenv("TZ", "UTC", 1), 0);
+}
+END_TEST
+
 START_TEST(year_is_inferred_from_the_read_time)
 {
     struct stagetest fx;
@@ -351,6 +380,7 @@ stage_time_suite(void)
     tcase_add_test(tc, reads_the_message_text);
     tcase_add_test(tc, timezone_applies_to_times_without_offset);
     tcase_add_test(tc, default_zone_is_the_machines);
+    tcase_add_test(tc, input_zone_is_the_default_and_the_stage_zone_wins);
     tcase_add_test(tc, year_is_inferred_from_the_read_time);
     tcase_add_test(tc, target_field_gets_iso_text);
     tcase_add_test(tc, remove_field_after_success_only);

@@ -20,6 +20,13 @@ int
 stagetest_open(struct stagetest *t, const struct stage_type *type,
                const char *yaml, struct errbuf *err)
 {
+    return stagetest_open_in_zone(t, type, yaml, NULL, err);
+}
+
+int
+stagetest_open_in_zone(struct stagetest *t, const struct stage_type *type,
+                       const char *yaml, const char *zone, struct errbuf *err)
+{
     struct errlist errs = {0};
     struct opt_ctx octx = {.errs = &errs, .file = "t.yml"};
     struct conf_tree *tree = NULL;
@@ -28,6 +35,7 @@ stagetest_open(struct stagetest *t, const struct stage_type *type,
     t->st.type = type;
     t->st.name = xstrdup(type->name);
     t->st.conf = xcalloc(1, type->conf_size);
+    t->st.default_timezone = zone;
     if (yaml[0] != '\0') {
         tree = conftree_load_string("t.yml", yaml, strlen(yaml), &errs);
         ck_assert_msg(tree != NULL, "%s", errs.count ? errs.msgs[0] : "");

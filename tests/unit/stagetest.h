@@ -36,6 +36,10 @@ struct stagetest {
  */
 int stagetest_open(struct stagetest *t, const struct stage_type *type,
                    const char *yaml, struct errbuf *err);
+/* stagetest_open for a chain whose input sets timezone zone (or NULL). */
+int stagetest_open_in_zone(struct stagetest *t, const struct stage_type *type,
+                           const char *yaml, const char *zone,
+                           struct errbuf *err);
 /* Opens a stage whose configuration must be valid. */
 void stagetest_open_ok(struct stagetest *t, const struct stage_type *type,
                        const char *yaml);

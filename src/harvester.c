@@ -93,6 +93,24 @@ harvester_text_len(const struct chunk *c, size_t start, size_t end)
     return len;
 }
 
+/*
+ * Removes each \r that ends a line inside p[0, len) (CRLF files), in place;
+ * returns the new length. Each line of a multiline event then reads as a
+ * line on its own does, and the event's lines are joined with \n alone, as
+ * Filebeat joins them.
+ */
+static size_t
+harvester_strip_crlf(char *p, size_t len)
+{
+    size_t w = 0;
+    for (size_t r = 0; r < len; r++) {
+        if (p[r] == '\r' && r + 1 < len && p[r + 1] == '\n')
+            continue;
+        p[w++] = p[r];
+    }
+    return w;
+}
+
 /* Emits the pending multiline event (its lines end before c->data.len). */
 static void
 harvester_group_emit(struct harvester *h, struct chunk *c)
@@ -102,11 +120,16 @@ harvester_group_emit(struct harvester *h, struct chunk *c)
     size_t start = h->group_start;
     size_t end = start + h->group_len - 1; /* without the last \n */
     size_t len = harvester_text_len(c, start, end);
+    /* The bytes are this event's alone: offsets come from the stream
+     * position, not from the text, so the text may shrink. */
+    if (h->group_crlf && h->group_lines > 1)
+        len = harvester_strip_crlf(c->data.data + start, len);
     if (len > 0)
         chunk_add_event(c, h->group_offset, start, len,
                         h->group_lines > 1 ? EVENT_MULTILINE : 0);
     h->group_lines = 0;
     h->group_len = 0;
+    h->group_crlf = false;
 }
 
 /*
@@ -142,6 +165,8 @@ harvester_line(struct harvester *h, struct chunk *c, size_t start, size_t end)
     }
     h->group_lines++;
     h->group_len += line_bytes;
+    if (len < end - start)
+        h->group_crlf = true;
 }
 
 /*

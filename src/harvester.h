@@ -40,6 +40,7 @@ struct harvester {
     size_t group_len;      /* its bytes in the carry, each line with its \n */
     uint64_t group_offset; /* its stream offset */
     size_t group_start;    /* during a fill: its index in the chunk */
+    bool group_crlf;       /* one of its lines ended with \r\n */
 };
 
 /* Starts reading fd at stream offset offset; ml may be NULL. */

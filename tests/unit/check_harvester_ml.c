@@ -486,6 +486,33 @@ START_TEST(event_spanning_many_seven_byte_reads)
 }
 END_TEST
 
+START_TEST(crlf_lines_join_with_lf_at_every_read_size)
+{
+    /* A lone \r inside a line is text and stays. */
+    static const char data[] = "2024-01-01 ERROR boom\r\n"
+                               "Traceback (most recent call last):\r\n"
+                               "  x = 1\r2\r\n"
+                               "2024-01-01 INFO ok\r\n"
+                               "2024-01-01 WARN last\r\n"
+                               "  tail\r\n";
+    struct multiline_conf conf = rule("^\\d{4}-", NULL, false);
+    for (size_t r = 0; r < NREAD_SIZES; r++) {
+        struct evlist got = {0};
+        harvest_ml(data, &conf, read_sizes[r], false, &got);
+        ck_assert_uint_eq(got.n, 3);
+        assert_event(&got, 0, 0,
+                     "2024-01-01 ERROR boom\n"
+                     "Traceback (most recent call last):\n"
+                     "  x = 1\r2",
+                     EVENT_MULTILINE);
+        assert_event(&got, 1, 70, "2024-01-01 INFO ok", 0);
+        assert_event(&got, 2, 90, "2024-01-01 WARN last\n  tail",
+                     EVENT_MULTILINE);
+        evlist_fini(&got);
+    }
+}
+END_TEST
+
 START_TEST(same_events_at_every_read_size)
 {
     char *data = make_events(25);
@@ -748,6 +775,7 @@ harvester_ml_suite(void)
     tcase_add_test(tc, pending_event_carried_across_fills_until_its_next_line);
     tcase_add_test(tc, event_spanning_many_seven_byte_reads);
     tcase_add_test(tc, same_events_at_every_read_size);
+    tcase_add_test(tc, crlf_lines_join_with_lf_at_every_read_size);
     tcase_add_test(tc, truncated_line_ends_the_pending_event);
     suite_add_tcase(s, tc);
 

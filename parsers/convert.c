@@ -23,8 +23,6 @@
 
 _Static_assert(CONVERT_IP_MAX + 1 == INET6_ADDRSTRLEN,
                "CONVERT_IP_MAX is the longest IPv6 text");
-/* Digits of an IPv4 part ("255"). */
-#define CONVERT_IPV4_PART_DIGITS 3
 
 /* Decimal digits of INT64_MAX; the bound for both signs is checked apart. */
 #define CONVERT_INT64_DIGITS 19
@@ -102,6 +100,17 @@ static bool
 convert_is_digit(char c)
 {
     return c >= '0' && c <= '9';
+}
+
+/* True when each of the n bytes at p is a decimal digit. */
+static bool
+convert_all_digits(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!convert_is_digit(p[i]))
+            return false;
+    }
+    return true;
 }
 
 /* in without its leading and trailing blanks. */
@@ -314,6 +323,13 @@ convert_value(struct span in, enum field_type to, struct scratch *sc,
         *out = in;
         return 0;
     case FIELD_INT:
+        /* 1 to 18 digits without a leading zero are their own canonical
+         * text (grok's numbers, nearly always): no trim, no rescan. */
+        if (in.len > 0 && in.len < CONVERT_INT64_DIGITS && in.ptr[0] >= '1' &&
+            in.ptr[0] <= '9' && convert_all_digits(in.ptr + 1, in.len - 1)) {
+            *out = in;
+            return 0;
+        }
         return convert_int(convert_trim(in), sc, out);
     case FIELD_FLOAT:
         return convert_float(convert_trim(in), sc, out);
@@ -349,23 +365,32 @@ convert_format_double(double d, char *dst)
 static int
 convert_ipv4(const char *p, size_t len)
 {
-    size_t i = 0;
+    const char *end = p + len;
 
-    for (int part = 0; part < 4; part++) {
-        if (part > 0) {
-            if (i == len || p[i] != '.')
-                return -EINVAL;
-            i++;
+    /* Unrolled per part: the digit count varies per address, and a loop
+     * over it mispredicted on every part (a line of the parse profile). */
+    if (len < 7 || len > 15)
+        return -EINVAL;
+    for (int part = 0;; part++) {
+        unsigned v, d;
+        if (p == end || (v = (unsigned)(*p++ - '0')) > 9)
+            return -EINVAL;
+        if (p < end && (d = (unsigned)(*p - '0')) <= 9) {
+            if (v == 0)
+                return -EINVAL; /* a leading zero */
+            v = v * 10 + d;
+            if (++p < end && (d = (unsigned)(*p - '0')) <= 9) {
+                v = v * 10 + d;
+                p++;
+                if (v > 255)
+                    return -EINVAL;
+            }
         }
-        size_t start = i;
-        unsigned v = 0;
-        while (i < len && i - start < CONVERT_IPV4_PART_DIGITS &&
-               convert_is_digit(p[i]))
-            v = v * 10 + (unsigned)(p[i++] - '0');
-        if (i == start || v > 255 || (i - start > 1 && p[start] == '0'))
+        if (part == 3)
+            return p == end ? 0 : -EINVAL;
+        if (p == end || *p++ != '.')
             return -EINVAL;
     }
-    return i == len ? 0 : -EINVAL;
 }
 
 static bool

@@ -14,6 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #define NDJSON_ESC_MAX_LEN        6 /* worst output per input byte: \u00XX */
 #define NDJSON_WORST_CASE_MAX_LEN (64 * 1024) /* longer: measure first */
@@ -32,8 +35,10 @@ ndjson_reserve(struct buf *out, size_t n)
 }
 
 /*
- * memcpy for the short runs of keys and values: up to 16 bytes with two
- * overlapping loads, no call. Reads and writes only [0, n).
+ * memcpy for the short runs of keys and values: up to 64 bytes with
+ * overlapping loads, no call (the replay's key chunks are mostly 17 to 40
+ * bytes: a memcpy call per chunk was a line of the profile). Reads and
+ * writes only [0, n).
  */
 static inline void
 ndjson_copy(char *d, const void *src, size_t n)
@@ -43,6 +48,24 @@ ndjson_copy(char *d, const void *src, size_t n)
     uint32_t x, y;
 
     if (n > 16) {
+#if defined(__SSE2__)
+        if (n <= 64) {
+            __m128i v0 = _mm_loadu_si128((const __m128i *)(const void *)s);
+            __m128i v1 =
+                _mm_loadu_si128((const __m128i *)(const void *)(s + n - 16));
+            if (n > 32) {
+                __m128i v2 =
+                    _mm_loadu_si128((const __m128i *)(const void *)(s + 16));
+                __m128i v3 = _mm_loadu_si128(
+                    (const __m128i *)(const void *)(s + n - 32));
+                _mm_storeu_si128((__m128i *)(void *)(d + 16), v2);
+                _mm_storeu_si128((__m128i *)(void *)(d + n - 32), v3);
+            }
+            _mm_storeu_si128((__m128i *)(void *)d, v0);
+            _mm_storeu_si128((__m128i *)(void *)(d + n - 16), v1);
+            return;
+        }
+#endif
         memcpy(d, s, n);
     } else if (n >= 8) {
         memcpy(&a, s, 8);
